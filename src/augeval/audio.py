@@ -1,0 +1,68 @@
+"""Audio I/O through soundfile (WAV, FLAC, MP3 via libsndfile) with mixdown and resampling."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+from augeval.atomic import atomic_path
+from augeval.errors import AudioError
+
+
+def read_audio(
+    path: str | os.PathLike,
+    sample_rate: int,
+    *,
+    offset_s: float = 0.0,
+    max_seconds: float | None = None,
+) -> np.ndarray:
+    """Decode ``path`` to mono float32 at ``sample_rate``, reading only what is needed.
+
+    Raises :class:`AudioError` naming the file for a missing, unreadable, empty or non-finite file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path} (check data.audio_root and the manifest)")
+    try:
+        with sf.SoundFile(path) as f:
+            native_sr = f.samplerate
+            start = min(int(round(offset_s * native_sr)), f.frames)
+            f.seek(start)
+            n = -1 if max_seconds is None else int(np.ceil(max_seconds * native_sr))
+            data = f.read(frames=n, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioError(
+            f"cannot decode audio file {path}: {exc}; replace or re-download it"
+        ) from exc
+    if data.shape[0] == 0:
+        raise AudioError(f"audio file {path} has no samples at offset {offset_s} s")
+    mono = data.mean(axis=1)
+    if not np.isfinite(mono).all():
+        raise AudioError(f"audio file {path} contains NaN or infinite samples")
+    if native_sr != sample_rate:
+        mono = resample(mono, native_sr, sample_rate)
+    return mono
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Band-limited resampling (torchaudio's windowed sinc)."""
+    if orig_sr == target_sr:
+        return y.astype(np.float32, copy=False)
+    out = AF.resample(
+        torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)), orig_sr, target_sr
+    )
+    return out.numpy()
+
+
+def write_audio(path: str | os.PathLike, y: np.ndarray, sample_rate: int) -> None:
+    """Atomically write mono float audio as 16-bit PCM (format from the file extension)."""
+    y = np.asarray(y, dtype=np.float32)
+    if not np.isfinite(y).all():
+        raise AudioError(f"refusing to write non-finite samples to {path}")
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.clip(y, -1.0, 1.0), sample_rate, subtype="PCM_16")

@@ -1,0 +1,311 @@
+"""Train the mood classifier on cached mels; select the epoch on the validation split.
+
+Readable top to bottom: :func:`train_classifier` runs the configured phases (e.g. the reference
+schedule: Adam 1e-4 for 60 epochs, then SGD at 1e-3, 1e-4, 1e-5 for 20 epochs each, each SGD phase
+restarting from the best weights so far), logs one line per epoch, keeps the weights that score best
+on ``selection_metric`` over the validation split, and saves a resumable training state every
+``checkpoint_every`` epochs so a killed or preempted job continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from augeval.atomic import atomic_path
+from augeval.classifier import augment
+from augeval.classifier.data import DB_SCALE, fit_frames, random_offset
+from augeval.classifier.model import MoodClassifier
+from augeval.data.manifest import label_matrix
+from augeval.errors import CheckpointError, ConfigError
+from augeval.features import MelStore
+from augeval.metrics import ranking_metrics
+
+log = logging.getLogger("augeval.classifier")
+
+MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames")
+
+
+def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
+    return MoodClassifier(
+        n_classes,
+        n_mels=n_mels,
+        chunk_frames=cfg["chunk_frames"],
+        width_mult=cfg["width_mult"],
+        pretrained=cfg["pretrained"],
+    )
+
+
+def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer:
+    kind = phase["optimizer"]
+    if kind == "adam":
+        return torch.optim.Adam(model.parameters(), lr=phase["lr"])
+    if kind == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=phase["lr"],
+            momentum=phase.get("momentum", 0.9),
+            nesterov=phase.get("nesterov", True),
+            weight_decay=phase.get("weight_decay", 1e-4),
+        )
+    raise ConfigError(f"classifier.schedule optimizer {kind!r}; allowed: adam, sgd")
+
+
+def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> torch.Tensor:
+    """Stack model inputs ``(B, n_mels, n_frames)`` in dB / 100."""
+    windows = []
+    for i, track_id in enumerate(track_ids):
+        mel = store.get(track_id)
+        windows.append(fit_frames(mel, n_frames, 0 if offsets is None else offsets[i]))
+    return torch.from_numpy(np.stack(windows) / DB_SCALE).float()
+
+
+@torch.no_grad()
+def predict_scores(
+    model: MoodClassifier, store: MelStore, track_ids: list[str], n_frames: int, batch_size: int
+) -> np.ndarray:
+    """Class probabilities for each track from its first ``n_frames`` (deterministic)."""
+    model.eval()
+    out = []
+    device = next(model.parameters()).device
+    for start in range(0, len(track_ids), batch_size):
+        x = load_windows(store, track_ids[start : start + batch_size], n_frames).to(device)
+        out.append(model.predict_proba(x).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.n_classes))
+
+
+def crop_per_chunk(x: torch.Tensor, gen: torch.Generator, chunk: int, p: float) -> torch.Tensor:
+    """Random resized crop applied to each ``(n_mels, chunk)`` chunk, as the model sees them."""
+    b, f, t = x.shape
+    chunks = x.reshape(b, f, t // chunk, chunk).permute(0, 2, 1, 3).reshape(-1, f, chunk)
+    chunks = augment.random_resized_crop(chunks, gen, p=p)
+    return chunks.reshape(b, t // chunk, f, chunk).permute(0, 2, 1, 3).reshape(b, f, t)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    model: MoodClassifier,
+    store: MelStore,
+    track_ids: list[str],
+    n_frames: int,
+    batch_size: int,
+    max_batches: int,
+) -> None:
+    """Re-estimate every BatchNorm's running statistics on (up to ``max_batches``) training
+    batches with the current weights ("precise BN").
+
+    The running averages kept during training lag behind weights that change quickly, which makes
+    evaluation-mode scores erratic on small data; a cumulative average over a pass of real
+    training inputs (no augmentation, dropout off) fixes that at the cost of a forward pass.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms or max_batches == 0:
+        return
+    saved = [m.momentum for m in norms]
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+        m.train()
+    device = next(model.parameters()).device
+    for b, start in enumerate(range(0, len(track_ids), batch_size)):
+        if b >= max_batches:
+            break
+        model(load_windows(store, track_ids[start : start + batch_size], n_frames).to(device))
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    model.eval()
+
+
+def _config_digest(cfg: dict, classes, n_train: int, seed: int) -> str:
+    blob = json.dumps([cfg, list(classes), n_train, seed], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _save(obj: dict, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint not found: {path}; re-run its training rule") from None
+    except Exception as exc:
+        raise CheckpointError(
+            f"cannot load checkpoint {path} ({exc}); delete it and re-run its training rule"
+        ) from exc
+
+
+def train_classifier(
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame,
+    classes: list[str],
+    store: MelStore,
+    cfg: dict,
+    n_mels: int,
+    seed: int,
+    checkpoint_path: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    on_epoch_end: Callable[[int], None] | None = None,
+) -> dict:
+    """Train, select on validation, write ``checkpoint_path`` atomically; return its contents.
+
+    ``on_epoch_end(epoch)`` is called after each epoch's resumable state is saved.
+    """
+    checkpoint_path = Path(checkpoint_path)
+    state_path = checkpoint_path.with_name("train_state.pt")
+    n_frames = cfg["input_frames"]
+    aug = cfg.get("augment", {})
+    phases = cfg["schedule"]
+    digest = _config_digest(cfg, classes, len(train_df), seed)
+
+    torch.manual_seed(seed)
+    model = build_model(len(classes), cfg, n_mels).to(device)
+    y_train = torch.from_numpy(label_matrix(train_df, classes).astype(np.float32))
+    y_val = label_matrix(val_df, classes)
+    train_ids, val_ids = list(train_df["track_id"]), list(val_df["track_id"])
+    lengths = np.array([store.get(t).shape[1] for t in train_ids])
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
+
+    total_epochs = sum(p["epochs"] for p in phases)
+    epoch, best_metric, best_epoch = 0, -math.inf, -1
+    best_state = copy.deepcopy(model.state_dict())
+    history: list[dict] = []
+    optimizer_state = None
+    if state_path.exists():
+        state = load_checkpoint(state_path)
+        if state.get("digest") == digest:
+            model.load_state_dict(state["model"])
+            best_state, best_metric, best_epoch = (
+                state["best"],
+                state["best_metric"],
+                state["best_epoch"],
+            )
+            epoch, history, optimizer_state = state["epoch"], state["history"], state["optimizer"]
+            rng.bit_generator.state = json.loads(state["numpy_rng"])
+            gen.set_state(state["torch_gen"])
+            torch.set_rng_state(state["torch_rng"])
+            log.info("resuming from %s at epoch %d/%d", state_path, epoch, total_epochs)
+        else:
+            log.warning("ignoring %s: it was written for another configuration", state_path)
+
+    phase_start = 0
+    for phase_index, phase in enumerate(phases):
+        phase_end = phase_start + phase["epochs"]
+        if epoch >= phase_end:
+            phase_start = phase_end
+            continue
+        optimizer = make_optimizer(model, phase)
+        if epoch == phase_start and phase.get("reload_best", False) and best_epoch >= 0:
+            model.load_state_dict(best_state)
+            log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
+        elif optimizer_state is not None:
+            optimizer.load_state_dict(optimizer_state)
+        optimizer_state = None
+        while epoch < phase_end:
+            t0 = time.monotonic()
+            model.train()
+            order = rng.permutation(len(train_ids))
+            losses = []
+            for start in range(0, len(order), cfg["batch_size"]):
+                idx = order[start : start + cfg["batch_size"]]
+                offsets = [
+                    random_offset(lengths[i], n_frames, rng) if cfg["crop"] == "random" else 0
+                    for i in idx
+                ]
+                x = load_windows(store, [train_ids[i] for i in idx], n_frames, offsets)
+                y = y_train[idx]
+                x = crop_per_chunk(x, gen, cfg["chunk_frames"], aug.get("resized_crop_p", 0.0))
+                x = augment.spec_augment(x, gen, p=aug.get("specaugment_p", 0.0))
+                if aug.get("mixup", False) and len(idx) > 1:
+                    x, y = augment.mixup(x, y, gen, alpha=aug.get("mixup_alpha", 1.0))
+                x, y = x.to(device), y.to(device)  # augmentations ran on the CPU generator
+                loss = model.loss(model(x), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            recalibrate_batchnorm(
+                model, store, train_ids, n_frames, cfg["batch_size"], cfg.get("bn_batches", 100)
+            )
+            scores = predict_scores(model, store, val_ids, n_frames, cfg["batch_size"])
+            val = ranking_metrics(y_val, scores)
+            metric = val[cfg["selection_metric"]]
+            epoch += 1
+            improved = metric > best_metric
+            if improved:
+                best_metric, best_epoch = metric, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            history.append({"epoch": epoch, "loss": float(np.mean(losses)), **val})
+            log.info(
+                "epoch %d/%d phase %d lr %.1e loss %.4f val roc_auc_macro %.4f pr_auc_macro %.4f"
+                " (%.1f s)%s",
+                epoch,
+                total_epochs,
+                phase_index,
+                phase["lr"],
+                np.mean(losses),
+                val["roc_auc_macro"],
+                val["pr_auc_macro"],
+                time.monotonic() - t0,
+                " *best*" if improved else "",
+            )
+            if epoch % cfg.get("checkpoint_every", 1) == 0 or epoch == total_epochs:
+                _save(
+                    {
+                        "digest": digest,
+                        "epoch": epoch,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "best": best_state,
+                        "best_metric": best_metric,
+                        "best_epoch": best_epoch,
+                        "history": history,
+                        "numpy_rng": json.dumps(rng.bit_generator.state),
+                        "torch_gen": gen.get_state(),
+                        "torch_rng": torch.get_rng_state(),
+                    },
+                    state_path,
+                )
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
+        phase_start = phase_end
+
+    result = {
+        "model": best_state,
+        "classes": list(classes),
+        "model_config": {k: cfg[k] for k in MODEL_KEYS} | {"n_mels": n_mels},
+        "input_frames": n_frames,
+        "best_epoch": best_epoch,
+        "selection_metric": cfg["selection_metric"],
+        "best_metric": best_metric,
+        "history": history,
+    }
+    _save(result, checkpoint_path)
+    state_path.unlink(missing_ok=True)
+    log.info(
+        "kept epoch %d: validation %s = %.4f", best_epoch, cfg["selection_metric"], best_metric
+    )
+    return result
+
+
+def model_from_checkpoint(checkpoint: dict) -> MoodClassifier:
+    mc = dict(checkpoint["model_config"])
+    mc["pretrained"] = "none"  # the trained weights replace any initialisation
+    model = build_model(len(checkpoint["classes"]), mc, mc["n_mels"])
+    model.load_state_dict(checkpoint["model"])
+    return model.eval()

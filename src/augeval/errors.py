@@ -1,0 +1,21 @@
+"""Errors raised by augeval: each names the file or key at fault and what to do about it."""
+
+
+class AugevalError(Exception):
+    """Base class for all augeval errors."""
+
+
+class ConfigError(AugevalError):
+    """A configuration key is missing or invalid."""
+
+
+class DataError(AugevalError):
+    """Input data (metadata, manifest, audio) is missing or malformed."""
+
+
+class AudioError(DataError):
+    """An audio file is missing, unreadable or unusable."""
+
+
+class CheckpointError(AugevalError):
+    """A checkpoint or pretrained weight file is missing or unreadable."""

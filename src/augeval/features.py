@@ -1,0 +1,137 @@
+"""Mel-spectrogram caches: sharded float16 ``.npy`` frame stores + index TSVs.
+
+The parameters default to MTG-Jamendo's own mels, which the classifier was built for: 12 kHz mono,
+n_fft 512, hop 256, Hann, 96 Slaney mel bands (unit-area triangles) over 0–6000 Hz, power → dB.
+
+A shard ``shard-K.npy`` holds the mels of its tracks concatenated along time, shape
+``(n_mels, total_frames)``; ``shard-K.tsv`` says where each track lies
+(``track_id shard start n_frames``).
+:class:`MelStore` reads any number of shards by memory map, so the classifier never loads a whole
+split into memory and a cache can be rebuilt one shard at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torchaudio.transforms as T
+
+from augeval.atomic import atomic_path
+from augeval.audio import read_audio
+from augeval.errors import DataError
+
+
+@dataclass(frozen=True)
+class MelParams:
+    sample_rate: int = 12000
+    n_fft: int = 512
+    hop_length: int = 256
+    n_mels: int = 96
+    f_min: float = 0.0
+    f_max: float = 6000.0
+    max_frames: int = 4096  # frames kept per track (the classifier reads the first 4096)
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> MelParams:
+        return cls(**{k: cfg[k] for k in cls.__dataclass_fields__ if k in cfg})
+
+    @property
+    def max_seconds(self) -> float:
+        """Audio needed for ``max_frames`` centred frames."""
+        return (self.max_frames - 1) * self.hop_length / self.sample_rate
+
+
+class MelExtractor:
+    """Audio (mono, ``params.sample_rate``) → dB mel-spectrogram ``(n_mels, frames)``."""
+
+    def __init__(self, params: MelParams):
+        self.params = params
+        self._mel = T.MelSpectrogram(
+            sample_rate=params.sample_rate,
+            n_fft=params.n_fft,
+            hop_length=params.hop_length,
+            f_min=params.f_min,
+            f_max=params.f_max,
+            n_mels=params.n_mels,
+            power=2.0,
+            norm="slaney",
+            mel_scale="slaney",
+            center=True,
+            pad_mode="constant",
+        )
+
+    def __call__(self, audio: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            power = self._mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        return (10.0 * torch.log10(torch.clamp(power, min=1e-10))).numpy()
+
+    def from_file(self, path: str | os.PathLike) -> np.ndarray:
+        p = self.params
+        audio = read_audio(path, p.sample_rate, max_seconds=p.max_seconds)
+        return self(audio)[:, : p.max_frames]
+
+
+def shard_rows(track_ids: list[str], shard: int, n_shards: int) -> list[str]:
+    """The tracks of one shard: every ``n_shards``-th of the sorted ids, starting at ``shard``."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard {shard} outside 0..{n_shards - 1}")
+    return sorted(track_ids)[shard::n_shards]
+
+
+def build_shard(
+    manifest: pd.DataFrame,
+    params: MelParams,
+    out_npy: str | os.PathLike,
+    out_index: str | os.PathLike,
+) -> None:
+    """Compute the mels of every manifest row into one shard (atomic ``.npy`` + index TSV)."""
+    extractor = MelExtractor(params)
+    mels, rows, start = [], [], 0
+    for track_id, path in zip(manifest["track_id"], manifest["path"], strict=True):
+        mel = extractor.from_file(path).astype(np.float16)
+        mels.append(mel)
+        rows.append((track_id, start, mel.shape[1]))
+        start += mel.shape[1]
+    frames = np.concatenate(mels, axis=1) if mels else np.zeros((params.n_mels, 0), np.float16)
+    with atomic_path(out_npy) as tmp:
+        np.save(tmp, frames)
+    index = pd.DataFrame(rows, columns=["track_id", "start", "n_frames"])
+    index.insert(1, "shard", Path(out_npy).name)
+    with atomic_path(out_index) as tmp:
+        index.to_csv(tmp, sep="\t", index=False)
+
+
+class MelStore:
+    """Random access to cached mels by track id across any number of shard index files."""
+
+    def __init__(self, index_files: list[str | os.PathLike]):
+        self._where: dict[str, tuple[Path, int, int]] = {}
+        self._arrays: dict[Path, np.ndarray] = {}
+        for index_file in index_files:
+            index_file = Path(index_file)
+            index = pd.read_csv(index_file, sep="\t", dtype={"track_id": str, "shard": str})
+            for track_id, shard, start, n in index.itertuples(index=False):
+                self._where[track_id] = (index_file.parent / shard, int(start), int(n))
+
+    def __contains__(self, track_id: str) -> bool:
+        return track_id in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def get(self, track_id: str) -> np.ndarray:
+        """The cached dB mel ``(n_mels, n_frames)`` of a track, as float32."""
+        try:
+            shard, start, n = self._where[track_id]
+        except KeyError:
+            raise DataError(
+                f"no cached mel-spectrogram for {track_id}; is its feature shard an input?"
+            ) from None
+        if shard not in self._arrays:
+            self._arrays[shard] = np.load(shard, mmap_mode="r")
+        return np.asarray(self._arrays[shard][:, start : start + n], dtype=np.float32)

@@ -1,0 +1,31 @@
+"""Logging set-up shared by the workflow scripts: records go to the rule's log file and stderr."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+
+def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> logging.Logger:
+    """Send ``augeval`` log records to ``log_file`` (overwritten) and stderr."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    return logging.getLogger("augeval")
+
+
+def run_logged(log_file: str | None, main: Callable[[], None]) -> None:
+    """Run a script's ``main`` with logging set up; a failure is logged with its traceback."""
+    logger = setup_logging(log_file)
+    try:
+        main()
+    except Exception:
+        logger.exception("job failed")
+        raise

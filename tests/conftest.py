@@ -1,0 +1,21 @@
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def mtg_sample() -> Path:
+    return DATA / "mtg-jamendo" / "autotagging_moodtheme-train-sample.tsv"
+
+
+@pytest.fixture
+def emotion_mapping() -> Path:
+    return REPO / "config" / "emotion_mapping.tsv"

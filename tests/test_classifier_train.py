@@ -1,0 +1,109 @@
+"""The training loop learns, selects on validation, writes loadable checkpoints and resumes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from augeval.classifier.predict import predict_manifest
+from augeval.classifier.train import load_checkpoint, train_classifier
+from augeval.errors import CheckpointError
+from augeval.features import MelStore
+from augeval.metrics import ranking_metrics
+
+CLASSES = ["a", "b", "c"]
+N_MELS = 24
+
+
+def fake_cache(tmp_path, n_per_class=10, seed=0):
+    """Mels whose class lights up a band of mel bins (plus noise), as a one-shard cache."""
+    rng = np.random.default_rng(seed)
+    mels, rows, start = [], [], 0
+    manifest = []
+    for i in range(n_per_class * len(CLASSES)):
+        k = i % len(CLASSES)
+        n = int(rng.integers(40, 90))
+        mel = rng.normal(-60, 6, size=(N_MELS, n))
+        mel[k * 8 : k * 8 + 8] += 25
+        mels.append(mel.astype(np.float16))
+        rows.append((f"t{i}", "shard-0.npy", start, n))
+        start += n
+        manifest.append((f"t{i}", f"{i}.wav", 1.0, CLASSES[k], "real"))
+    np.save(tmp_path / "shard-0.npy", np.concatenate(mels, axis=1))
+    index = pd.DataFrame(rows, columns=["track_id", "shard", "start", "n_frames"])
+    index.to_csv(tmp_path / "shard-0.tsv", sep="\t", index=False)
+    df = pd.DataFrame(manifest, columns=["track_id", "path", "duration_s", "labels", "source"])
+    return df, [str(tmp_path / "shard-0.tsv")]
+
+
+CFG = {
+    "pretrained": "none",
+    "width_mult": 0.25,
+    "input_frames": 64,
+    "chunk_frames": 32,
+    "batch_size": 6,
+    "crop": "random",
+    "selection_metric": "roc_auc_macro",
+    "augment": {"resized_crop_p": 0.3, "specaugment_p": 0.3, "mixup": True, "mixup_alpha": 0.2},
+    "schedule": [
+        {"optimizer": "adam", "lr": 2e-3, "epochs": 4},
+        {"optimizer": "sgd", "lr": 1e-3, "epochs": 2, "reload_best": True},
+    ],
+}
+
+
+# Learning is checked without augmentation (it slows learning on such tiny data); the resume
+# test keeps every augmentation on so that their random streams are part of what must resume.
+PLAIN = CFG | {"augment": {}, "schedule": [{"optimizer": "adam", "lr": 2e-3, "epochs": 6}]}
+
+
+def train(tmp_path, df, indexes, name, cfg=CFG, **kw):
+    torch.set_num_threads(1)
+    store = MelStore(indexes)
+    return train_classifier(
+        df, df, CLASSES, store, cfg, N_MELS, seed=3, checkpoint_path=tmp_path / name, **kw
+    )
+
+
+def test_learns_and_writes_a_safe_checkpoint(tmp_path):
+    df, indexes = fake_cache(tmp_path)
+    result = train(tmp_path, df, indexes, "run/checkpoint.pt", cfg=PLAIN)
+    assert len(result["history"]) == 6 and 1 <= result["best_epoch"] <= 6
+    saved = load_checkpoint(tmp_path / "run/checkpoint.pt")  # weights_only=True
+    assert saved["classes"] == CLASSES and saved["best_epoch"] == result["best_epoch"]
+    assert not (tmp_path / "run/train_state.pt").exists()
+    predictions = predict_manifest(tmp_path / "run/checkpoint.pt", df, indexes, batch_size=4)
+    y = np.eye(3, dtype=bool)[np.arange(len(df)) % 3]
+    auc = ranking_metrics(y, predictions[CLASSES].to_numpy())["roc_auc_macro"]
+    assert auc > 0.8, auc
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(tmp_path):
+    df, indexes = fake_cache(tmp_path)
+    full = train(tmp_path, df, indexes, "full/checkpoint.pt")
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_epoch_4(epoch):
+        if epoch == 4:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(tmp_path, df, indexes, "cut/checkpoint.pt", on_epoch_end=kill_at_epoch_4)
+    assert (tmp_path / "cut/train_state.pt").exists()
+    assert not (tmp_path / "cut/checkpoint.pt").exists()  # nothing that looks complete
+    resumed = train(tmp_path, df, indexes, "cut/checkpoint.pt")
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3, 4, 5, 6]
+    assert resumed["best_epoch"] == full["best_epoch"]
+    for key, value in full["model"].items():
+        torch.testing.assert_close(resumed["model"][key], value, rtol=0, atol=0)
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path):
+    bad = tmp_path / "checkpoint.pt"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CheckpointError, match="re-run"):
+        load_checkpoint(bad)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")

@@ -1,0 +1,159 @@
+"""The real workflow, run by the real snakemake, on a tiny demo config in a temporary directory."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+TINY = {
+    "seed": 7,
+    "trials": 2,
+    "labelsets": ["mood", "emotion"],
+    "data": {
+        "source": "demo",
+        "split": "split-0",
+        "demo": {"n_tracks": 40, "clip_seconds": [3, 4], "multi_label_fraction": 0.3},
+    },
+    "labels": {
+        "tags": [
+            "happy",
+            "uplifting",
+            "calm",
+            "relaxing",
+            "dark",
+            "dramatic",
+            "melancholic",
+            "sad",
+        ],
+        "emotion_mapping": str(REPO / "config" / "emotion_mapping.tsv"),
+    },
+    "features": {
+        "sample_rate": 12000,
+        "n_fft": 512,
+        "hop_length": 256,
+        "n_mels": 96,
+        "f_min": 0,
+        "f_max": 6000,
+        "max_frames": 192,
+        "shards": 2,
+    },  # fmt: skip
+    "classifier": {
+        "pretrained": "none",
+        "width_mult": 0.25,
+        "input_frames": 128,
+        "chunk_frames": 64,
+        "batch_size": 8,
+        "crop": "random",
+        "selection_metric": "pr_auc_macro",
+        "augment": {"resized_crop_p": 0.33, "specaugment_p": 0.5, "mixup": True},
+        "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 2}],
+    },  # fmt: skip
+}
+
+
+def snakemake(workdir, *args, check=True):
+    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml")]
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=1200)
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    first = snakemake(workdir, "--cores", "2")
+    return workdir, first
+
+
+@pytest.mark.workflow
+def test_end_to_end_outputs(tiny_run):
+    workdir, _ = tiny_run
+    for labelset in ("mood", "emotion"):
+        summary = pd.read_csv(
+            workdir / f"results/metrics/{labelset}/baseline/summary.tsv", sep="\t"
+        )
+        scores = summary[summary["metric"].isin(["roc_auc", "pr_auc", "f1"])]
+        assert len(scores) == 2 + 2 + 4  # AUCs macro/micro, F1 macro/micro × 2 threshold fits
+        assert np.isfinite(scores["mean"]).all()
+        assert ((scores["mean"] >= 0) & (scores["mean"] <= 1)).all()
+        assert (summary["n_trials"] == 2).all()
+        for trial in (0, 1):
+            predictions = pd.read_csv(
+                workdir / f"results/predictions/{labelset}/baseline/trial-{trial}/test.tsv",
+                sep="\t",
+            )
+            manifest = pd.read_csv(workdir / f"results/data/{labelset}/test.tsv", sep="\t")
+            assert list(predictions["track_id"]) == list(manifest["track_id"])
+        figure = workdir / f"results/figures/confusion_{labelset}_baseline.pdf"
+        assert figure.read_bytes()[:5] == b"%PDF-"
+    # every rule logged and benchmarked
+    assert list((workdir / "logs/classifier/train").glob("*.log"))
+    assert list((workdir / "benchmarks/classifier/train").glob("*.tsv"))
+    train_log = (workdir / "logs/classifier/train/mood_baseline_0.log").read_text()
+    assert "epoch 2/2" in train_log and "kept epoch" in train_log
+
+
+@pytest.mark.workflow
+def test_second_run_is_a_no_op(tiny_run):
+    workdir, _ = tiny_run
+    again = snakemake(workdir, "--cores", "2")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.workflow
+def test_one_figure_builds_only_what_it_needs(tiny_run):
+    workdir, _ = tiny_run
+    figure = "results/figures/confusion_emotion_baseline.pdf"
+    (workdir / figure).unlink()
+    plan = snakemake(workdir, "-n", "--cores", "2", figure)
+    out = plan.stdout + plan.stderr
+    assert "plot_confusion" in out and "train_classifier" not in out
+    snakemake(workdir, "--cores", "2", figure)
+    assert (workdir / figure).exists()
+
+
+@pytest.mark.workflow
+def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
+    workdir, _ = tiny_run
+    path = workdir / "results/predictions/mood/baseline/trial-0/test.tsv"
+    table = pd.read_csv(path, sep="\t")
+    table.to_csv(path, sep="\t", index=False, float_format="%.4f")  # same scores, new content
+    plan = snakemake(workdir, "-n", "--cores", "2")
+    jobs = {
+        line.split()[0] for line in (plan.stdout + plan.stderr).splitlines() if line[:1].isalpha()
+    }
+    assert {"compute_metrics", "summarize_metrics", "plot_confusion"} <= jobs
+    assert not {"train_classifier", "predict_classifier", "mel_shard"} & jobs
+
+
+def test_dry_run_plans_the_paper_scale_config(tmp_path):
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "resources", tmp_path / "resources")
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", "config/mtg_jamendo.yaml"]
+    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert "train_classifier" in out and "demo_corpus" not in out
+    # 3 splits x 16 shards of mel cache
+    assert any(line.split() == ["mel_shard", "48"] for line in out.splitlines())
+
+
+def test_schema_violation_is_reported_before_any_job(tmp_path):
+    bad = dict(TINY, trials=0)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(bad))
+    proc = snakemake(tmp_path, "-n", "--cores", "1", check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "instance['trials']" in out and "minimum" in out

@@ -1,0 +1,50 @@
+rule train_classifier:
+    input:
+        train=get_train_manifest,
+        validation="results/data/{labelset}/validation.tsv",
+        features=get_classifier_features,
+        shards=get_classifier_shards,
+    output:
+        "results/classifier/{labelset}/{variant}/trial-{trial}/checkpoint.pt",
+    log:
+        "logs/classifier/train/{labelset}_{variant}_{trial}.log",
+    benchmark:
+        "benchmarks/classifier/train/{labelset}_{variant}_{trial}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: config["classifier"].get("threads", 1)
+    resources:
+        mem_mb=config["classifier"].get("resources", {}).get("mem_mb", 8000),
+        runtime=config["classifier"].get("resources", {}).get("runtime", 720),
+        gpu=config["classifier"].get("resources", {}).get("gpu", 1),
+    params:
+        classifier=config["classifier"],
+        mel=config["features"],
+        seed=config["seed"],
+    script:
+        "../scripts/train_classifier.py"
+
+
+rule predict_classifier:
+    input:
+        checkpoint="results/classifier/{labelset}/{variant}/trial-{trial}/checkpoint.pt",
+        manifest="results/data/{labelset}/{eval_split}.tsv",
+        features=lambda wc: get_feature_indexes(wc.eval_split),
+        shards=lambda wc: get_feature_shards(wc.eval_split),
+    output:
+        "results/predictions/{labelset}/{variant}/trial-{trial}/{eval_split}.tsv",
+    log:
+        "logs/classifier/predict/{labelset}_{variant}_{trial}_{eval_split}.log",
+    benchmark:
+        "benchmarks/classifier/predict/{labelset}_{variant}_{trial}_{eval_split}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        batch_size=config["classifier"]["batch_size"],
+        device=config["classifier"].get("device", "auto"),
+    script:
+        "../scripts/predict_classifier.py"

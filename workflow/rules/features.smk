@@ -1,0 +1,21 @@
+rule mel_shard:
+    input:
+        manifests=expand("results/data/{labelset}/{{split}}.tsv", labelset=LABELSETS),
+    output:
+        npy="results/features/real/{split}/shard-{shard}.npy",
+        index="results/features/real/{split}/shard-{shard}.tsv",
+    log:
+        "logs/features/mel_shard/{split}_{shard}.log",
+    benchmark:
+        "benchmarks/features/mel_shard/{split}_{shard}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        mel=config["features"],
+        n_shards=config["features"]["shards"],
+    script:
+        "../scripts/mel_shard.py"

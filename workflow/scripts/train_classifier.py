@@ -1,0 +1,41 @@
+"""Rule train_classifier: train one classifier (label set × variant × trial)."""
+
+import torch
+
+from augeval.classifier.predict import resolve_device
+from augeval.classifier.train import train_classifier
+from augeval.data.labels import make_labelset
+from augeval.data.manifest import read_manifest
+from augeval.features import MelStore
+from augeval.logs import run_logged
+from augeval.seeding import derive_seed
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def main():
+    cfg = sm.config
+    labelset = make_labelset(
+        sm.wildcards.labelset,
+        cfg["labels"]["tags"],
+        cfg["labels"]["emotion_mapping"],
+        cfg["labels"].get("multi_quadrant", "first_tag"),
+    )
+    torch.set_num_threads(sm.threads)
+    seed = derive_seed(
+        sm.params.seed, sm.wildcards.labelset, sm.wildcards.variant, sm.wildcards.trial
+    )
+    train_classifier(
+        read_manifest(sm.input.train, labelset.classes),
+        read_manifest(sm.input.validation, labelset.classes),
+        list(labelset.classes),
+        MelStore(sm.input.features),
+        sm.params.classifier,
+        n_mels=sm.params.mel["n_mels"],
+        seed=seed,
+        checkpoint_path=sm.output[0],
+        device=resolve_device(sm.params.classifier.get("device", "auto")),
+    )
+
+
+run_logged(sm.log[0], main)
