@@ -12,6 +12,8 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/features.smk"
+include: "workflow/rules/augment.smk"
+include: "workflow/rules/generators.smk"
 include: "workflow/rules/classifier.smk"
 include: "workflow/rules/evaluate.smk"
 

@@ -12,6 +12,12 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+COPIED = (
+    "Snakefile",
+    "workflow",
+    "src",
+    "envs",
+)  # a private copy, so a test may edit workflow code
 
 TINY = {
     "seed": 7,
@@ -56,11 +62,17 @@ TINY = {
         "augment": {"resized_crop_p": 0.33, "specaugment_p": 0.5, "mixup": True},
         "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 2}],
     },  # fmt: skip
+    "augment": {"fraction": 0.5},
+    "generators": {"copy": {"clip_seconds": 3}, "noise": {"clip_seconds": 3}},
+    "tables": {"n_bootstrap": 20},
 }
 
 
 def snakemake(workdir, *args, check=True):
+    snakefile = workdir / "repo" / "Snakefile"
     cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml")]
+    if snakefile.exists():
+        cmd[cmd.index("--snakefile") + 1] = str(snakefile)
     proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=1200)
     if check and proc.returncode != 0:
         pytest.fail(
@@ -72,6 +84,10 @@ def snakemake(workdir, *args, check=True):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "repo").mkdir()
+    for name in COPIED:
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
+        copy(REPO / name, workdir / "repo" / name)
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     first = snakemake(workdir, "--cores", "2")
     return workdir, first
@@ -96,8 +112,33 @@ def test_end_to_end_outputs(tiny_run):
             )
             manifest = pd.read_csv(workdir / f"results/data/{labelset}/test.tsv", sep="\t")
             assert list(predictions["track_id"]) == list(manifest["track_id"])
-        figure = workdir / f"results/figures/confusion_{labelset}_baseline.pdf"
-        assert figure.read_bytes()[:5] == b"%PDF-"
+        for variant in ("baseline", "copy", "noise"):
+            figure = workdir / f"results/figures/confusion_{labelset}_{variant}.pdf"
+            assert figure.read_bytes()[:5] == b"%PDF-"
+            matrix = pd.read_csv(figure.with_suffix(".tsv"), sep="\t", index_col=0)
+            rows = matrix.drop(columns="n")[matrix["n"] > 0].sum(axis=1)
+            assert np.allclose(rows, 1.0)  # row-normalised
+            assert list(matrix.index) == list(matrix.columns[1:])  # class order on both axes
+        assert (workdir / f"results/figures/class_durations_{labelset}.pdf").exists()
+        table = pd.read_csv(workdir / f"results/tables/table3_{labelset}.tsv", sep="\t")
+        assert set(table["variant"]) == {"baseline", "copy", "noise"}
+        assert len(table) == 3 * 6 and table["mean"].between(0, 1).all()
+        md = (workdir / f"results/tables/table3_{labelset}.md").read_text()
+        assert md.count("\n| ") == 4  # header + 3 variants
+        per_class = pd.read_csv(
+            workdir / f"results/tables/table3_{labelset}_per_class.tsv", sep="\t"
+        )
+        assert set(per_class["variant"]) == {"baseline", "copy", "noise"}
+        budget = pd.read_csv(workdir / f"results/augment/copy/{labelset}/budget.tsv", sep="\t")
+        generated = pd.read_csv(
+            workdir / f"results/generated/copy/{labelset}/manifest.tsv", sep="\t"
+        )
+        assert len(generated) == budget["n_clips"].sum()
+        augmented = pd.read_csv(workdir / f"results/augment/copy/{labelset}/train.tsv", sep="\t")
+        real = pd.read_csv(workdir / f"results/data/{labelset}/train.tsv", sep="\t")
+        assert len(augmented) == len(real) + len(generated)
+    durations = pd.read_csv(workdir / "results/tables/table1_durations.tsv", sep="\t")
+    assert len(durations) == 6 and (durations["hours_full"] > 0).all()
     # every rule logged and benchmarked
     assert list((workdir / "logs/classifier/train").glob("*.log"))
     assert list((workdir / "benchmarks/classifier/train").glob("*.tsv"))
@@ -125,6 +166,22 @@ def test_one_figure_builds_only_what_it_needs(tiny_run):
 
 
 @pytest.mark.workflow
+def test_editing_plot_code_reruns_only_plot_rules(tiny_run):
+    workdir, _ = tiny_run
+    script = workdir / "repo/workflow/scripts/plot_confusion.py"
+    original = script.read_text()
+    script.write_text(original + "\n# restyled\n")
+    try:
+        plan = snakemake(workdir, "-n", "--cores", "2")
+    finally:
+        script.write_text(original)
+    out = plan.stdout + plan.stderr
+    jobs = {line.split()[0] for line in out.splitlines() if line[:1].isalpha() and "  " in line}
+    assert "plot_confusion" in jobs
+    assert not jobs - {"plot_confusion", "all", "total", "job"}, jobs
+
+
+@pytest.mark.workflow
 def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
     workdir, _ = tiny_run
     path = workdir / "results/predictions/mood/baseline/trial-0/test.tsv"
@@ -134,8 +191,8 @@ def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
     jobs = {
         line.split()[0] for line in (plan.stdout + plan.stderr).splitlines() if line[:1].isalpha()
     }
-    assert {"compute_metrics", "summarize_metrics", "plot_confusion"} <= jobs
-    assert not {"train_classifier", "predict_classifier", "mel_shard"} & jobs
+    assert {"compute_metrics", "summarize_metrics", "plot_confusion", "make_table3"} <= jobs
+    assert not {"train_classifier", "predict_classifier", "mel_shard", "generate_control"} & jobs
 
 
 def test_dry_run_plans_the_paper_scale_config(tmp_path):

@@ -9,8 +9,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from augeval.atomic import atomic_path  # noqa: E402
+from augeval.data.manifest import label_matrix  # noqa: E402
 
 
 def confusion_counts(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -32,17 +34,27 @@ def row_normalise(counts: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, counts / np.maximum(totals, 1), 0.0)
 
 
+def confusion_frame(counts: np.ndarray, classes: list[str] | tuple[str, ...]):
+    """The row-normalised matrix as a labelled table (rows true, columns predicted)."""
+    frame = pd.DataFrame(row_normalise(counts), index=list(classes), columns=list(classes))
+    frame.insert(0, "n", counts.sum(axis=1))
+    frame.index.name = "true_class"
+    return frame
+
+
 def plot_confusion(
     counts: np.ndarray, classes: list[str], out: str | os.PathLike, title: str = ""
 ) -> None:
     """Row-normalised confusion matrix with class names on both axes, written atomically."""
     norm = row_normalise(counts)
     n = len(classes)
-    size = max(4.0, 0.45 * n + 2.5)
+    size = min(max(5.0, 0.22 * n + 3.0), 16.0)  # 56 mood classes stay readable
     fig, ax = plt.subplots(figsize=(size + 1.0, size))
     image = ax.imshow(norm, cmap="Blues", vmin=0.0, vmax=1.0)
-    ax.set_xticks(range(n), [c.replace("_", " ") for c in classes], rotation=60, ha="right")
-    ax.set_yticks(range(n), [c.replace("_", " ") for c in classes])
+    fontsize = 9 if n <= 16 else 6
+    names = [c.replace("_", " ") for c in classes]
+    ax.set_xticks(range(n), names, rotation=60, ha="right", fontsize=fontsize)
+    ax.set_yticks(range(n), names, fontsize=fontsize)
     ax.set_xlabel("predicted (top-scoring class)")
     ax.set_ylabel("true class")
     if n <= 16:
@@ -53,6 +65,40 @@ def plot_confusion(
                     j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7, color=colour
                 )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of row")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
+def class_durations(
+    manifests: dict[str, pd.DataFrame], classes: list[str] | tuple[str, ...]
+) -> pd.DataFrame:
+    """Hours per class (rows) and split (columns); a multi-label track counts for each class."""
+    table = {}
+    for split, df in manifests.items():
+        y = label_matrix(df, classes)
+        table[split] = (y * df["duration_s"].to_numpy()[:, None]).sum(axis=0) / 3600
+    return pd.DataFrame(table, index=list(classes))
+
+
+def plot_class_durations(
+    hours: pd.DataFrame, out: str | os.PathLike, title: str = "", generated=None
+) -> None:
+    """Fig. 1: grouped horizontal bars of hours per class for each split (and generated data)."""
+    frame = hours if generated is None else hours.join(generated)
+    n_classes, n_series = frame.shape
+    fig, ax = plt.subplots(figsize=(7.0, max(3.0, 0.28 * n_classes * max(1, n_series / 2) + 1.2)))
+    height = 0.8 / n_series
+    positions = np.arange(n_classes)
+    for k, column in enumerate(frame.columns):
+        ax.barh(positions + k * height, frame[column].to_numpy(), height, label=column)
+    ax.set_yticks(positions + 0.4 - height / 2, [c.replace("_", " ") for c in frame.index])
+    ax.invert_yaxis()
+    ax.set_xlabel("duration (hours)")
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()

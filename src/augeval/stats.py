@@ -1,8 +1,11 @@
-"""Aggregate per-trial metric tables."""
+"""Statistics over trials and test tracks: summaries, bootstrap CIs, paired significance tests."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy import stats as sps
+from sklearn import metrics as skm
 
 KEYS = ["metric", "average", "thresholds"]
 
@@ -16,3 +19,68 @@ def summarize_trials(tables: list[pd.DataFrame]) -> pd.DataFrame:
     out = grouped.agg(mean="mean", std="std", n_trials="count").reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
+
+
+def table_metrics(y: np.ndarray, scores: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """The six Table III numbers for one set of tracks (macro AUCs over defined classes)."""
+    ok = y.any(axis=0) & (~y).any(axis=0)
+    out = {}
+    if ok.any():
+        out["roc_auc_macro"] = skm.roc_auc_score(y[:, ok], scores[:, ok], average="macro")
+        out["pr_auc_macro"] = skm.average_precision_score(y[:, ok], scores[:, ok], average="macro")
+    else:
+        out["roc_auc_macro"] = out["pr_auc_macro"] = np.nan
+    flat = y.ravel()
+    if flat.any() and not flat.all():
+        out["roc_auc_micro"] = skm.roc_auc_score(flat, scores.ravel())
+        out["pr_auc_micro"] = skm.average_precision_score(flat, scores.ravel())
+    else:
+        out["roc_auc_micro"] = out["pr_auc_micro"] = np.nan
+    for average in ("macro", "micro"):
+        out[f"f1_{average}"] = skm.f1_score(y, predicted, average=average, zero_division=0)
+    return {k: float(v) for k, v in out.items()}
+
+
+def bootstrap_trial_means(
+    y: np.ndarray,
+    runs: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    n_boot: int,
+    seed: int,
+) -> dict[str, pd.DataFrame]:
+    """Per variant, a ``(n_boot, metric)`` table of the trial-mean metrics on track resamples.
+
+    ``runs[variant]`` holds ``(scores, decisions)`` per trial. The same resampled track indices
+    are used for every variant, so differences between variants are paired.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    out: dict[str, list[dict[str, float]]] = {v: [] for v in runs}
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        for variant, trials in runs.items():
+            per_trial = [table_metrics(y[idx], s[idx], d[idx]) for s, d in trials]
+            out[variant].append(pd.DataFrame(per_trial).mean().to_dict())
+    return {v: pd.DataFrame(rows) for v, rows in out.items()}
+
+
+def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    lo, hi = np.nanpercentile(samples, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def paired_bootstrap_p(differences: np.ndarray) -> float:
+    """Two-sided p-value that a bootstrap distribution of differences is centred on 0."""
+    d = np.asarray(differences, dtype=float)
+    d = d[np.isfinite(d)]
+    if len(d) == 0:
+        return float("nan")
+    p = 2 * min(np.mean(d <= 0), np.mean(d >= 0))
+    return float(min(1.0, p))
+
+
+def paired_trial_p(variant: list[float], baseline: list[float]) -> float:
+    """Paired t-test over trials (NaN with fewer than 2 trials or no variation)."""
+    a, b = np.asarray(variant, float), np.asarray(baseline, float)
+    if len(a) < 2 or len(a) != len(b) or np.allclose(a - b, (a - b)[0]):
+        return float("nan")
+    return float(sps.ttest_rel(a, b).pvalue)

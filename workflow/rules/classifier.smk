@@ -45,6 +45,29 @@ rule predict_classifier:
         runtime=60,
     params:
         batch_size=config["classifier"]["batch_size"],
-        device=config["classifier"].get("device", "auto"),
+    script:
+        "../scripts/predict_classifier.py"
+
+
+rule predict_generated:
+    input:
+        checkpoint="results/classifier/{labelset}/baseline/trial-{trial}/checkpoint.pt",
+        manifest="results/generated/{generator}/{labelset}/manifest.tsv",
+        features=["results/features/{generator}/{labelset}/shard-0.tsv"],
+        shards="results/features/{generator}/{labelset}/shard-0.npy",
+    output:
+        "results/predictions/{labelset}/baseline/trial-{trial}/generated_{generator}.tsv",
+    log:
+        "logs/classifier/predict_generated/{labelset}_{generator}_{trial}.log",
+    benchmark:
+        "benchmarks/classifier/predict_generated/{labelset}_{generator}_{trial}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        batch_size=config["classifier"]["batch_size"],
     script:
         "../scripts/predict_classifier.py"

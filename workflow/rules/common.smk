@@ -16,7 +16,9 @@ SPLITS = ["train", "validation", "test"]
 EVAL_SPLITS = ["validation", "test"]
 TRIALS = list(range(config["trials"]))
 SHARDS = list(range(config["features"]["shards"]))
-VARIANTS = ["baseline"]
+GENERATORS = list(config.get("generators", {}))
+CONTROLS = [g for g in GENERATORS if g in ("copy", "noise", "oracle")]
+VARIANTS = ["baseline"] + GENERATORS
 DEMO_DIR = "results/demo"
 DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 
@@ -26,6 +28,7 @@ wildcard_constraints:
     split="|".join(SPLITS),
     eval_split="|".join(EVAL_SPLITS),
     variant="|".join(VARIANTS),
+    generator="|".join(GENERATORS) or "NO_GENERATOR",
     trial=r"\d+",
     shard=r"\d+",
 
@@ -60,25 +63,81 @@ def get_feature_shards(split):
     )
 
 
+def get_visible_seconds():
+    f = config["features"]
+    return config["classifier"]["input_frames"] * f["hop_length"] / f["sample_rate"]
+
+
+def get_generated_features(generator, labelset):
+    base = f"results/features/{generator}/{labelset}/shard-0"
+    return {"index": f"{base}.tsv", "npy": f"{base}.npy"}
+
+
 def get_train_manifest(wildcards):
-    return f"results/data/{wildcards.labelset}/train.tsv"
+    if wildcards.variant == "baseline":
+        return f"results/data/{wildcards.labelset}/train.tsv"
+    return f"results/augment/{wildcards.variant}/{wildcards.labelset}/train.tsv"
 
 
 def get_classifier_features(wildcards):
-    return get_feature_indexes("train") + get_feature_indexes("validation")
+    indexes = get_feature_indexes("train") + get_feature_indexes("validation")
+    if wildcards.variant != "baseline":
+        indexes.append(
+            get_generated_features(wildcards.variant, wildcards.labelset)["index"]
+        )
+    return indexes
 
 
 def get_classifier_shards(wildcards):
-    return get_feature_shards("train") + get_feature_shards("validation")
+    shards = get_feature_shards("train") + get_feature_shards("validation")
+    if wildcards.variant != "baseline":
+        shards.append(
+            get_generated_features(wildcards.variant, wildcards.labelset)["npy"]
+        )
+    return shards
 
 
-def get_trial_predictions(wildcards):
-    return expand(
-        "results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv",
-        labelset=wildcards.labelset,
-        variant=wildcards.variant,
-        trial=TRIALS,
+def get_confusion_inputs(wildcards):
+    """Baseline: the test split; a generator: its clips, classified by the baseline classifier."""
+    if wildcards.variant == "baseline":
+        pattern = "results/predictions/{labelset}/baseline/trial-{trial}/test.tsv"
+        manifest = f"results/data/{wildcards.labelset}/test.tsv"
+    else:
+        pattern = "results/predictions/{labelset}/baseline/trial-{trial}/generated_{variant}.tsv"
+        manifest = (
+            f"results/generated/{wildcards.variant}/{wildcards.labelset}/manifest.tsv"
+        )
+    predictions = expand(
+        pattern, labelset=wildcards.labelset, variant=wildcards.variant, trial=TRIALS
     )
+    return {"predictions": predictions, "manifest": manifest}
+
+
+def get_confusion_title(wildcards):
+    if wildcards.variant == "baseline":
+        return f"{wildcards.labelset}: test split classified by the baseline classifier"
+    return f"{wildcards.labelset}: {wildcards.variant} clips classified by the baseline classifier"
+
+
+def get_table3_inputs(wildcards):
+    def per_variant(pattern):
+        return expand(
+            pattern, labelset=wildcards.labelset, variant=VARIANTS, trial=TRIALS
+        )
+
+    return {
+        "metrics": per_variant(
+            "results/metrics/{labelset}/{variant}/trial-{trial}.tsv"
+        ),
+        "test": per_variant(
+            "results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv"
+        ),
+        "validation": per_variant(
+            "results/predictions/{labelset}/{variant}/trial-{trial}/validation.tsv"
+        ),
+        "test_manifest": f"results/data/{wildcards.labelset}/test.tsv",
+        "validation_manifest": f"results/data/{wildcards.labelset}/validation.tsv",
+    }
 
 
 def get_trial_metrics(wildcards):
@@ -91,12 +150,16 @@ def get_trial_metrics(wildcards):
 
 
 def get_final_output():
-    return expand(
+    per_labelset = [
+        "results/tables/table3_{labelset}.md",
+        "results/figures/class_durations_{labelset}.pdf",
+    ]
+    per_variant = [
         "results/metrics/{labelset}/{variant}/summary.tsv",
-        labelset=LABELSETS,
-        variant=VARIANTS,
-    ) + expand(
         "results/figures/confusion_{labelset}_{variant}.pdf",
-        labelset=LABELSETS,
-        variant=VARIANTS,
+    ]
+    return (
+        ["results/tables/table1_durations.tsv"]
+        + expand(per_labelset, labelset=LABELSETS)
+        + expand(per_variant, labelset=LABELSETS, variant=VARIANTS)
     )

@@ -46,15 +46,16 @@ rule summarize_metrics:
 
 rule plot_confusion:
     input:
-        predictions=get_trial_predictions,
-        manifest="results/data/{labelset}/test.tsv",
+        unpack(get_confusion_inputs),
     output:
-        report(
+        figure=report(
             "results/figures/confusion_{labelset}_{variant}.pdf",
             caption="../report/confusion.rst",
             category="Figures",
-            subcategory="{labelset}",
+            subcategory="Confusion matrices",
+            labels={"label set": "{labelset}", "variant": "{variant}"},
         ),
+        matrix="results/figures/confusion_{labelset}_{variant}.tsv",
     log:
         "logs/evaluate/confusion/{labelset}_{variant}.log",
     benchmark:
@@ -66,6 +67,98 @@ rule plot_confusion:
         mem_mb=1000,
         runtime=10,
     params:
-        title=lambda wc: f"{wc.labelset}: test split classified by the {wc.variant} classifier",
+        title=get_confusion_title,
     script:
         "../scripts/plot_confusion.py"
+
+
+rule make_table3:
+    input:
+        unpack(get_table3_inputs),
+    output:
+        tsv="results/tables/table3_{labelset}.tsv",
+        md=report(
+            "results/tables/table3_{labelset}.md",
+            caption="../report/table3.rst",
+            category="Tables",
+            labels={"table": "Table III", "label set": "{labelset}"},
+        ),
+        per_class=report(
+            "results/tables/table3_{labelset}_per_class.tsv",
+            caption="../report/table3_per_class.rst",
+            category="Tables",
+            labels={"table": "Table III per class", "label set": "{labelset}"},
+        ),
+    log:
+        "logs/evaluate/table3/{labelset}.log",
+    benchmark:
+        "benchmarks/evaluate/table3/{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        variants=VARIANTS,
+        trials=len(TRIALS),
+        tables=config.get("tables", {}),
+        seed=config["seed"],
+    script:
+        "../scripts/make_table3.py"
+
+
+rule make_table1:
+    input:
+        expand("results/data/{labelset}/{split}.tsv", labelset=LABELSETS, split=SPLITS),
+    output:
+        report(
+            "results/tables/table1_durations.tsv",
+            caption="../report/table1.rst",
+            category="Tables",
+            labels={"table": "Table I", "label set": "all"},
+        ),
+    log:
+        "logs/evaluate/table1.log",
+    benchmark:
+        "benchmarks/evaluate/table1.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        labelsets=LABELSETS,
+        splits=SPLITS,
+        visible_seconds=get_visible_seconds(),
+    script:
+        "../scripts/make_table1.py"
+
+
+rule plot_class_durations:
+    input:
+        manifests=expand("results/data/{{labelset}}/{split}.tsv", split=SPLITS),
+    output:
+        report(
+            "results/figures/class_durations_{labelset}.pdf",
+            caption="../report/class_durations.rst",
+            category="Figures",
+            subcategory="Class durations",
+            labels={"label set": "{labelset}"},
+        ),
+    log:
+        "logs/evaluate/class_durations/{labelset}.log",
+    benchmark:
+        "benchmarks/evaluate/class_durations/{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        splits=SPLITS,
+        title=lambda wc: f"{wc.labelset}: duration per class and split",
+    script:
+        "../scripts/plot_class_durations.py"

@@ -19,3 +19,25 @@ rule mel_shard:
         n_shards=config["features"]["shards"],
     script:
         "../scripts/mel_shard.py"
+
+
+rule mel_generated:
+    input:
+        manifest="results/generated/{generator}/{labelset}/manifest.tsv",
+    output:
+        npy="results/features/{generator}/{labelset}/shard-0.npy",
+        index="results/features/{generator}/{labelset}/shard-0.tsv",
+    log:
+        "logs/features/mel_generated/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/features/mel_generated/{generator}_{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        mel=config["features"],
+    script:
+        "../scripts/mel_generated.py"

@@ -1,4 +1,5 @@
-"""Rule predict_classifier: class probabilities for every track of a split."""
+"""Rules predict_classifier / predict_generated: class probabilities for every track of a
+manifest (a real split, or a generator's clips scored by the baseline classifier)."""
 
 import torch
 

@@ -4,7 +4,7 @@ import torch
 
 from augeval.classifier.predict import resolve_device
 from augeval.classifier.train import train_classifier
-from augeval.data.labels import make_labelset
+from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest
 from augeval.features import MelStore
 from augeval.logs import run_logged
@@ -14,13 +14,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    cfg = sm.config
-    labelset = make_labelset(
-        sm.wildcards.labelset,
-        cfg["labels"]["tags"],
-        cfg["labels"]["emotion_mapping"],
-        cfg["labels"].get("multi_quadrant", "first_tag"),
-    )
+    labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
     torch.set_num_threads(sm.threads)
     seed = derive_seed(
         sm.params.seed, sm.wildcards.labelset, sm.wildcards.variant, sm.wildcards.trial

@@ -167,6 +167,23 @@ def make_demo_corpus(
     return paths
 
 
+def synthesise_clip(
+    tags: list[str] | tuple[str, ...], seconds: float, *, sample_rate: int, seed: int, number: int
+) -> np.ndarray:
+    """One fresh clip of music with ``tags``, outside any corpus: ``number`` (>= 0) picks the
+    clip and a new artist (timbre) that no corpus made with :func:`make_demo_corpus` uses.
+
+    The oracle control generator uses this for "new real music of the class".
+    """
+    unknown = [t for t in tags if t not in DEMO_TAG_PROFILES]
+    if unknown or not tags:
+        raise ConfigError(f"demo synthesiser: no profile for tag(s) {unknown or tags}")
+    fresh = _MAX_TRACK_NUMBER + 1 + number
+    n_samples = int(seconds * sample_rate)
+    track = _Track(fresh, _MAX_ID_NUMBER + 1 + number, 0, tuple(tags), n_samples, "")
+    return _synthesise_track(track, sample_rate, seed).astype(np.float32)
+
+
 # --------------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------------

@@ -91,6 +91,13 @@ class LabelSet:
     mapping: EmotionMapping | None = None
     multi_quadrant: str = "first_tag"
 
+    def class_tags(self, tags: list[str]) -> dict[str, list[str]]:
+        """For each class, the configured tags that give a track that class on their own."""
+        if self.mapping is None:
+            return {c: [c] for c in self.classes}
+        lookup = self.mapping.tag_to_quadrant
+        return {q: [t for t in tags if lookup.get(t) == q] for q in self.classes}
+
     def labels_for(self, tags: tuple[str, ...] | list[str]) -> list[str]:
         if self.name == "mood":
             return mood_labels(tags, list(self.classes))
@@ -113,3 +120,13 @@ def make_labelset(
         mapping = read_emotion_mapping(emotion_mapping)
         return LabelSet("emotion", mapping.quadrants, mapping, multi_quadrant)
     raise ConfigError(f"unknown label set {name!r}; allowed: {', '.join(LABELSETS)}")
+
+
+def labelset_from_config(name: str, labels_cfg: dict) -> LabelSet:
+    """The label set ``name`` as the workflow config's ``labels`` section defines it."""
+    return make_labelset(
+        name,
+        labels_cfg["tags"],
+        labels_cfg["emotion_mapping"],
+        labels_cfg.get("multi_quadrant", "first_tag"),
+    )

@@ -1,0 +1,134 @@
+"""Table III builder and statistics on hand-made metric tables and constructed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augeval.stats import bootstrap_trial_means, paired_bootstrap_p, paired_trial_p
+from augeval.tables import build_table3, per_class_table, table3_markdown
+
+
+def metric_table(f1_test, f1_val, pr_macro, pr_micro, roc_macro, roc_micro):
+    rows = [
+        ("roc_auc", "macro", "none", roc_macro),
+        ("roc_auc", "micro", "none", roc_micro),
+        ("pr_auc", "macro", "none", pr_macro),
+        ("pr_auc", "micro", "none", pr_micro),
+    ]
+    for avg in ("macro", "micro"):
+        rows += [("f1", avg, "test", f1_test), ("f1", avg, "validation", f1_val)]
+    return pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])
+
+
+TRIALS = {
+    "baseline": [metric_table(0.20, 0.18, 0.30, 0.35, 0.70, 0.75),
+                 metric_table(0.22, 0.20, 0.32, 0.37, 0.72, 0.77)],
+    # +1.2 % on ROC-AUC macro (0.7185 / 0.71 - 1 = 0.01197...), -10 % on F1
+    "good": [metric_table(0.18, 0.17, 0.31, 0.36, 0.7185, 0.76),
+             metric_table(0.198, 0.19, 0.33, 0.38, 0.7185, 0.78)],
+    # +0.5 % on ROC-AUC macro: not highlighted
+    "meh": [metric_table(0.21, 0.19, 0.30, 0.35, 0.7135, 0.75),
+            metric_table(0.21, 0.19, 0.32, 0.37, 0.7135, 0.77)],
+}  # fmt: skip
+
+
+def cell(table, variant, metric, average):
+    sel = table[(table.variant == variant) & (table.metric == metric) & (table.average == average)]
+    return sel.iloc[0]
+
+
+def test_means_std_and_relative_change():
+    table = build_table3(TRIALS)
+    base = cell(table, "baseline", "roc_auc", "macro")
+    assert base["mean"] == pytest.approx(0.71) and base["std"] == pytest.approx(
+        np.std([0.70, 0.72], ddof=1)
+    )
+    good = cell(table, "good", "roc_auc", "macro")
+    assert good["rel_change"] == pytest.approx(0.7185 / 0.71 - 1)
+    assert good["highlight"]
+    assert not cell(table, "meh", "roc_auc", "macro")["highlight"]
+    assert not cell(table, "good", "f1", "macro")["highlight"]  # a decrease is never marked
+    assert not table[table.variant == "baseline"]["highlight"].any()
+
+
+def test_f1_threshold_source_is_selectable():
+    test = build_table3(TRIALS, thresholds="test")
+    val = build_table3(TRIALS, thresholds="validation")
+    assert cell(test, "baseline", "f1", "macro")["mean"] == pytest.approx(0.21)
+    assert cell(val, "baseline", "f1", "macro")["mean"] == pytest.approx(0.19)
+    assert set(val[val.metric == "f1"]["thresholds"]) == {"validation"}
+
+
+def test_markdown_bolds_exactly_the_highlighted_cells():
+    md = table3_markdown(build_table3(TRIALS), "emotion")
+    good_row = next(line for line in md.splitlines() if line.startswith("| good"))
+    assert good_row.count("**") == 2 * 4  # ROC macro and micro, PR macro and micro are >= +1 %
+    assert "**0.7185 ± 0.0000**" in good_row
+    baseline_row = next(line for line in md.splitlines() if line.startswith("| baseline"))
+    assert "**" not in baseline_row
+
+
+def constructed_runs(effect, n=120, seed=0):
+    """Two trials each of a baseline and a variant whose scores carry ``effect`` more signal."""
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 3)) < 0.3
+    runs = {}
+    for variant, gain in (("baseline", 0.0), ("variant", effect)):
+        trials = []
+        for t in range(2):
+            noise = np.random.default_rng([seed, t, int(gain * 100)]).random((n, 3))
+            scores = (0.5 + gain) * y + noise
+            trials.append((scores, scores > 1.0))
+        runs[variant] = trials
+    return y, runs
+
+
+def test_bootstrap_detects_a_real_difference_and_not_a_null_one():
+    y, runs = constructed_runs(effect=0.5)
+    boot = bootstrap_trial_means(y, runs, n_boot=60, seed=1)
+    diff = boot["variant"]["roc_auc_macro"] - boot["baseline"]["roc_auc_macro"]
+    assert paired_bootstrap_p(diff.to_numpy()) < 0.05
+    y, same = constructed_runs(effect=0.0)
+    same["variant"] = same["baseline"]  # identical predictions: difference exactly 0
+    boot = bootstrap_trial_means(y, same, n_boot=50, seed=1)
+    diff = boot["variant"]["roc_auc_macro"] - boot["baseline"]["roc_auc_macro"]
+    assert paired_bootstrap_p(diff.to_numpy()) == 1.0
+
+
+def test_ci_contains_the_mean_and_significance_is_flagged():
+    y, runs = constructed_runs(effect=0.5)
+    boot = bootstrap_trial_means(y, runs, n_boot=60, seed=2)
+    from augeval.stats import table_metrics
+
+    trials = {
+        v: [
+            pd.DataFrame(
+                [(k.rsplit("_", 1)[0], k.rsplit("_", 1)[1], "none" if "auc" in k else "test", x)
+                 for k, x in table_metrics(y, s, d).items()],
+                columns=["metric", "average", "thresholds", "value"],
+            )
+            for s, d in rs
+        ]
+        for v, rs in runs.items()
+    }  # fmt: skip
+    table = build_table3(trials, boot)
+    for row in table.itertuples():
+        assert row.ci_low <= row.mean <= row.ci_high
+    assert cell(table, "variant", "roc_auc", "macro")["significant"]
+
+
+def test_paired_t_test_over_trials():
+    assert np.isnan(paired_trial_p([0.5], [0.4]))
+    p = paired_trial_p([0.80, 0.82, 0.81, 0.83], [0.70, 0.71, 0.72, 0.70])
+    assert p < 0.01
+
+
+def test_per_class_deltas():
+    y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]], bool)
+    base = np.array(
+        [[0.6, 0.4], [0.7, 0.3], [0.8, 0.2], [0.5, 0.5]]
+    )  # class a: 3 of 4 pairs ranked right
+    better = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.8]])  # AUC 1.0
+    table = per_class_table(y, {"baseline": [base], "v": [better]}, ["a", "b"])
+    row = table[(table["class"] == "a") & (table.variant == "v")].iloc[0]
+    assert row["roc_auc"] == 1.0 and row["delta_roc_auc"] == pytest.approx(0.25)

@@ -1,0 +1,43 @@
+rule plan_augmentation:
+    input:
+        train="results/data/{labelset}/train.tsv",
+    output:
+        sources="results/augment/{generator}/{labelset}/sources.tsv",
+        budget="results/augment/{generator}/{labelset}/budget.tsv",
+    log:
+        "logs/augment/plan/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/augment/plan/{generator}_{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        augment=config.get("augment", {}),
+        generator=lambda wc: config["generators"][wc.generator],
+        visible_seconds=get_visible_seconds(),
+        seed=config["seed"],
+    script:
+        "../scripts/plan_augmentation.py"
+
+
+rule augment_train:
+    input:
+        train="results/data/{labelset}/train.tsv",
+        generated="results/generated/{generator}/{labelset}/manifest.tsv",
+    output:
+        "results/augment/{generator}/{labelset}/train.tsv",
+    log:
+        "logs/augment/train/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/augment/train/{generator}_{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/augment_train.py"

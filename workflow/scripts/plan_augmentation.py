@@ -1,0 +1,37 @@
+"""Rule plan_augmentation: the budget arithmetic and the sources each generator must turn into
+clips (the augmentation policy, augeval.augment)."""
+
+from augeval.atomic import atomic_path
+from augeval.augment import budget_table, draw_sources
+from augeval.data.labels import labelset_from_config
+from augeval.data.manifest import read_manifest
+from augeval.logs import run_logged
+from augeval.seeding import derive_seed
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def main():
+    labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
+    train = read_manifest(sm.input.train, labelset.classes)
+    policy, gen = sm.params.augment, sm.params.generator
+    duration = policy.get("duration", "full")
+    budget = budget_table(
+        train, labelset.classes, fraction=policy.get("fraction", 0.05),
+        clip_seconds=gen["clip_seconds"], duration=duration,
+        visible_seconds=sm.params.visible_seconds,
+    )  # fmt: skip
+    sources = draw_sources(
+        train, labelset.classes, dict(zip(budget["class"], budget["n_clips"], strict=True)),
+        source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
+        seed=derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset),
+        clip_prefix=f"{sm.wildcards.generator}_{sm.wildcards.labelset}",
+        duration=duration, visible_seconds=sm.params.visible_seconds,
+        inherit_other_labels=policy.get("inherit_other_labels", False),
+    )  # fmt: skip
+    for table, path in ((budget, sm.output.budget), (sources, sm.output.sources)):
+        with atomic_path(path) as tmp:
+            table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")
+
+
+run_logged(sm.log[0], main)
