@@ -28,15 +28,18 @@ rule train_classifier:
 rule predict_classifier:
     input:
         checkpoint="results/classifier/{labelset}/{variant}/trial-{trial}/checkpoint.pt",
-        manifest="results/data/{labelset}/{eval_split}.tsv",
-        features=lambda wc: get_feature_indexes(wc.eval_split),
-        shards=lambda wc: get_feature_shards(wc.eval_split),
+        manifests=expand("results/data/{{labelset}}/{split}.tsv", split=EVAL_SPLITS),
+        features=get_feature_indexes(EVAL_SPLITS),
+        shards=get_feature_shards(EVAL_SPLITS),
     output:
-        "results/predictions/{labelset}/{variant}/trial-{trial}/{eval_split}.tsv",
+        expand(
+            "results/predictions/{{labelset}}/{{variant}}/trial-{{trial}}/{split}.tsv",
+            split=EVAL_SPLITS,
+        ),
     log:
-        "logs/classifier/predict/{labelset}_{variant}_{trial}_{eval_split}.log",
+        "logs/classifier/predict/{labelset}_{variant}_{trial}.log",
     benchmark:
-        "benchmarks/classifier/predict/{labelset}_{variant}_{trial}_{eval_split}.tsv"
+        "benchmarks/classifier/predict/{labelset}_{variant}_{trial}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -52,7 +55,7 @@ rule predict_classifier:
 rule predict_generated:
     input:
         checkpoint="results/classifier/{labelset}/baseline/trial-{trial}/checkpoint.pt",
-        manifest="results/generated/{generator}/{labelset}/manifest.tsv",
+        manifests=["results/generated/{generator}/{labelset}/manifest.tsv"],
         features=["results/features/{generator}/{labelset}/shard-0.tsv"],
         shards="results/features/{generator}/{labelset}/shard-0.npy",
     output:

@@ -18,6 +18,7 @@ TRIALS = list(range(config["trials"]))
 SHARDS = list(range(config["features"]["shards"]))
 GENERATORS = list(config.get("generators", {}))
 CONTROLS = [g for g in GENERATORS if g in ("copy", "noise", "oracle")]
+TRAINABLE = [g for g in GENERATORS if g in ("samplernn", "ddsp")]
 VARIANTS = ["baseline"] + GENERATORS
 DEMO_DIR = "results/demo"
 DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
@@ -26,7 +27,6 @@ DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 wildcard_constraints:
     labelset="|".join(LABELSETS),
     split="|".join(SPLITS),
-    eval_split="|".join(EVAL_SPLITS),
     variant="|".join(VARIANTS),
     generator="|".join(GENERATORS) or "NO_GENERATOR",
     trial=r"\d+",
@@ -71,6 +71,43 @@ def get_visible_seconds():
 def get_generated_features(generator, labelset):
     base = f"results/features/{generator}/{labelset}/shard-0"
     return {"index": f"{base}.tsv", "npy": f"{base}.npy"}
+
+
+def get_generator_resource(wildcards, key, default):
+    return (
+        config["generators"][wildcards.generator].get("resources", {}).get(key, default)
+    )
+
+
+def get_ddsp_feature_table(wildcards):
+    if wildcards.part == "sources":
+        return f"results/augment/ddsp/{wildcards.labelset}/sources.tsv"
+    return f"results/data/{wildcards.labelset}/{wildcards.part}.tsv"
+
+
+def get_generator_training_inputs(wildcards):
+    inputs = {
+        "train": f"results/data/{wildcards.labelset}/train.tsv",
+        "validation": f"results/data/{wildcards.labelset}/validation.tsv",
+    }
+    if wildcards.generator == "ddsp":
+        features = f"results/generators/ddsp/{wildcards.labelset}/features"
+        inputs["train_features"] = f"{features}/train.npz"
+        inputs["validation_features"] = f"{features}/validation.npz"
+    return inputs
+
+
+def get_generation_inputs(wildcards):
+    base = f"{wildcards.generator}/{wildcards.labelset}"
+    inputs = {
+        "checkpoint": f"results/generators/{base}/checkpoint.pt",
+        "sources": f"results/augment/{base}/sources.tsv",
+    }
+    if wildcards.generator == "ddsp":
+        inputs["features"] = (
+            f"results/generators/ddsp/{wildcards.labelset}/features/sources.npz"
+        )
+    return inputs
 
 
 def get_train_manifest(wildcards):

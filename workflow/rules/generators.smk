@@ -17,7 +17,79 @@ rule generate_control:
         runtime=60,
     params:
         generator=lambda wc: config["generators"][wc.generator],
-        labels=config["labels"],
         seed=config["seed"],
     script:
-        "../scripts/generate_control.py"
+        "../scripts/generate_clips.py"
+
+
+rule ddsp_features:
+    input:
+        table=get_ddsp_feature_table,
+    output:
+        "results/generators/ddsp/{labelset}/features/{part}.npz",
+    log:
+        "logs/generators/ddsp_features/{labelset}_{part}.log",
+    benchmark:
+        "benchmarks/generators/ddsp_features/{labelset}_{part}.tsv"
+    wildcard_constraints:
+        part="train|validation|sources",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=600,
+    params:
+        generator=config["generators"].get("ddsp", {}),
+    script:
+        "../scripts/ddsp_features.py"
+
+
+rule train_generator:
+    input:
+        unpack(get_generator_training_inputs),
+    output:
+        "results/generators/{generator}/{labelset}/checkpoint.pt",
+    log:
+        "logs/generators/train/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/generators/train/{generator}_{labelset}.tsv"
+    wildcard_constraints:
+        generator="|".join(TRAINABLE) or "NO_TRAINABLE",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    resources:
+        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 16000),
+        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
+        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
+    params:
+        generator=lambda wc: config["generators"][wc.generator],
+        seed=config["seed"],
+    script:
+        "../scripts/train_generator.py"
+
+
+rule generate_model:
+    input:
+        unpack(get_generation_inputs),
+    output:
+        "results/generated/{generator}/{labelset}/manifest.tsv",
+    log:
+        "logs/generators/generate/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
+    wildcard_constraints:
+        generator="|".join(TRAINABLE) or "NO_TRAINABLE",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    resources:
+        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 16000),
+        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
+        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
+    params:
+        generator=lambda wc: config["generators"][wc.generator],
+        seed=config["seed"],
+    script:
+        "../scripts/generate_clips.py"

@@ -1,5 +1,6 @@
-"""Rules predict_classifier / predict_generated: class probabilities for every track of a
-manifest (a real split, or a generator's clips scored by the baseline classifier)."""
+"""Rules predict_classifier / predict_generated: class probabilities for every track of one or
+more manifests (the real validation/test splits, or a generator's clips scored by the baseline
+classifier); one prediction TSV per manifest."""
 
 import torch
 
@@ -12,13 +13,12 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 def main():
     torch.set_num_threads(sm.threads)
-    predictions = predict_manifest(
-        sm.input.checkpoint,
-        read_manifest(sm.input.manifest),
-        sm.input.features,
-        sm.params.batch_size,
-    )
-    write_predictions(predictions, sm.output[0])
+    features = list(sm.input.features)
+    for manifest, out in zip(sm.input.manifests, sm.output, strict=True):
+        predictions = predict_manifest(
+            sm.input.checkpoint, read_manifest(manifest), features, sm.params.batch_size
+        )
+        write_predictions(predictions, out)
 
 
 run_logged(sm.log[0], main)

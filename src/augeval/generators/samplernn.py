@@ -1,0 +1,565 @@
+"""SampleRNN generator: trained per label set on the real train split, sampled primed.
+
+The network, quantisation and sampler live in :mod:`augeval.generators.samplernn_model`; this module
+trains it (:meth:`SampleRNNGenerator.fit`) and continues real primes with it
+(:meth:`SampleRNNGenerator.generate`).
+
+Configuration keys (``cfg``; defaults in :data:`DEFAULTS` are the paper's; "demo" values train in
+about 80 s on one CPU core on the demo corpus and reach ~3.5 validation bits per sample):
+
+==================  ===========  ==========================================================
+key                 default      meaning (demo value)
+==================  ===========  ==========================================================
+sample_rate         16000        audio rate of training, primes and output
+frame_sizes         [16, 4]      frame tiers, bottom-up; lookback = their product (demo same)
+dim                 1024         GRU / MLP width (demo 64)
+n_rnn               2            GRU layers per frame tier (demo 1)
+q_levels            256          quantisation levels
+quantization        mu_law       ``mu_law`` or ``linear`` (the reference code's)
+seq_len             1024         truncated-BPTT segment in samples, a multiple of the lookback
+                                 (demo 256)
+chunk_seconds       8.0          one training example, cut into ``seq_len`` segments with the
+                                 hidden state carried across them (demo 1.0)
+batch_size          128          examples per step (demo 16)
+lr                  1e-3         Adam learning rate
+grad_clip           1.0          every gradient value clipped to [-grad_clip, grad_clip]
+steps               100000       optimiser steps, one per ``seq_len`` segment (demo 2000)
+val_every           1000         steps between validations (demo 250)
+save_every          val_every    steps between resumable ``train_state.pt`` saves
+val_chunks          64           fixed validation excerpts of ``chunk_seconds`` (demo 8)
+loader_workers      4            threads decoding training audio ahead of the model (demo 2)
+prime_seconds       4.0          prime read from each source at ``offset_s``
+clip_seconds        10.0         generated continuation (demo 10: ~0.6 s/clip at batch 32)
+temperature         1.0          sampling temperature; ≤ 0 is greedy
+gen_batch_size      32           sources continued together (rows are independent)
+include_prime       false        false: the WAV is the continuation only; true: prime + it
+device              auto         ``auto`` (cuda if available), ``cpu`` or ``cuda[:n]``
+==================  ===========  ==========================================================
+
+Training streams random ``chunk_seconds`` excerpts (track drawn in proportion to ``duration_s``,
+offset uniform) decoded by a small thread pool one batch ahead, so the data set is never held in
+memory. The example plan of batch ``c`` is a pure function of ``(seed, c)``, which makes a resumed
+run draw the same data as an uninterrupted one. Validation NLL (bits per sample) over
+``val_chunks`` fixed excerpts of the validation manifest selects the kept weights. A resumable
+state (weights, optimiser, carried hidden state, position, best weights, history) is written
+atomically to ``train_state.pt`` next to the checkpoint every ``save_every`` steps and is used only
+if its configuration digest matches; the final checkpoint (a plain dict loadable with
+``weights_only=True``) is written last and the state removed.
+
+Primes: ``prime_seconds`` is rounded down to a multiple of the lookback (at least one lookback);
+the prime is the *last* that many samples of the excerpt read at ``offset_s`` (left-padded with
+silence if the file ends early), so the continuation starts where the excerpt ends. The model-level
+:meth:`SampleRNN.warm_up` instead raises ValueError for a prime that is not a multiple.
+Generation warms all tiers up on the primes with one teacher-forced pass, then samples every row
+by inverse CDF from its own uniform stream seeded by ``(seed, clip_id)``: the same seed gives the
+same clips, and a clip does not depend on the other rows of its batch (up to the last bits of
+batched matrix products, which could flip a draw only when it lands within ~1e-7 of a level
+boundary).
+
+Checkpoint (plain dict): ``format``, ``model`` (state dict of the best validation step),
+``model_config`` (the :data:`MODEL_KEYS`), ``best_step``, ``best_val_bits``, ``history`` (one
+``{step, train_bits, val_bits, seconds}`` per validation), ``steps``, ``seed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from augeval.atomic import atomic_path
+from augeval.audio import read_audio, write_audio
+from augeval.errors import CheckpointError, ConfigError, DataError
+from augeval.generators.base import generated_row
+from augeval.generators.samplernn_model import (
+    QUANTIZATIONS,
+    Progress,
+    RowNoise,
+    SampleRNN,
+    dequantize,
+    quantize,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "SampleRNN",
+    "SampleRNNGenerator",
+    "dequantize",
+    "load_checkpoint",
+    "model_from_checkpoint",
+    "quantize",
+    "resolve_config",
+]
+
+log = logging.getLogger("augeval.generators.samplernn")
+
+DEFAULTS = {
+    "sample_rate": 16000,
+    "frame_sizes": [16, 4],
+    "dim": 1024,
+    "n_rnn": 2,
+    "q_levels": 256,
+    "quantization": "mu_law",
+    "seq_len": 1024,
+    "chunk_seconds": 8.0,
+    "batch_size": 128,
+    "lr": 1e-3,
+    "grad_clip": 1.0,
+    "steps": 100000,
+    "val_every": 1000,
+    "save_every": None,  # None: val_every
+    "val_chunks": 64,
+    "loader_workers": 4,
+    "prime_seconds": 4.0,
+    "clip_seconds": 10.0,
+    "temperature": 1.0,
+    "gen_batch_size": 32,
+    "include_prime": False,
+    "device": "auto",
+}
+MODEL_KEYS = ("frame_sizes", "dim", "n_rnn", "q_levels", "quantization", "sample_rate")
+# Keys that change what training computes (the resumable state's digest covers these only).
+TRAIN_KEYS = MODEL_KEYS + (
+    "seq_len",
+    "chunk_seconds",
+    "batch_size",
+    "lr",
+    "grad_clip",
+    "steps",
+    "val_every",
+    "val_chunks",
+)
+FORMAT = "augeval-samplernn-1"
+GENERATED_COLUMNS = list(
+    generated_row({"clip_id": "", "track_id": "", "offset_s": 0, "labels": ""}, "", 0, "")
+)
+
+
+def resolve_config(cfg: dict) -> dict:
+    """Defaults filled in and checked; raises ConfigError naming the bad key."""
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise ConfigError(f"samplernn: unknown config keys {sorted(unknown)}")
+    c = DEFAULTS | dict(cfg)
+    if c["save_every"] is None:
+        c["save_every"] = c["val_every"]
+    fs = c["frame_sizes"]
+    if not isinstance(fs, list | tuple) or not fs or any(int(f) < 1 for f in fs):
+        raise ConfigError(f"samplernn.frame_sizes must be a list of positive ints, got {fs!r}")
+    c["frame_sizes"] = [int(f) for f in fs]
+    lookback = int(np.prod(c["frame_sizes"]))
+    if c["quantization"] not in QUANTIZATIONS:
+        raise ConfigError(
+            f"samplernn.quantization {c['quantization']!r}; allowed: {', '.join(QUANTIZATIONS)}"
+        )
+    for key in ("dim", "n_rnn", "seq_len", "batch_size", "steps", "val_every", "save_every"):
+        if int(c[key]) < 1:
+            raise ConfigError(f"samplernn.{key} must be a positive integer, got {c[key]!r}")
+    if c["seq_len"] % lookback:
+        raise ConfigError(
+            f"samplernn.seq_len ({c['seq_len']}) must be a multiple of the lookback "
+            f"(product of frame_sizes = {lookback})"
+        )
+    if c["q_levels"] < 2:
+        raise ConfigError("samplernn.q_levels must be at least 2")
+    if segments_per_chunk(c) < 1:
+        raise ConfigError(
+            f"samplernn.chunk_seconds ({c['chunk_seconds']}) is shorter than one seq_len segment"
+        )
+    return c
+
+
+def segments_per_chunk(c: dict) -> int:
+    return int(round(c["chunk_seconds"] * c["sample_rate"])) // c["seq_len"]
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _save(obj: dict, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint or training state (``weights_only=True``); CheckpointError if unusable."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"SampleRNN checkpoint not found: {path}; re-run its training rule"
+        ) from None
+    except Exception as exc:
+        raise CheckpointError(
+            f"cannot load SampleRNN checkpoint {path} ({exc}); "
+            "delete it and re-run its training rule"
+        ) from exc
+
+
+def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "") -> SampleRNN:
+    if checkpoint.get("format") != FORMAT or "model" not in checkpoint:
+        raise CheckpointError(
+            f"{path} is not a SampleRNN checkpoint ({FORMAT}); "
+            "delete it and re-run its training rule"
+        )
+    model = SampleRNN(**checkpoint["model_config"])
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"SampleRNN checkpoint {path} does not match its config ({exc}); "
+            "delete it and re-run its training rule"
+        ) from exc
+    return model.eval()
+
+
+# --------------------------------------------------------------------------------------- data
+
+
+def read_excerpt(path: str, offset_s: float, n_samples: int, c: dict) -> np.ndarray:
+    """``n_samples`` quantised levels (uint8 if they fit) starting at ``offset_s``; a file that
+    ends early is padded with silence at the end."""
+    y = read_audio(
+        path, c["sample_rate"], offset_s=offset_s, max_seconds=n_samples / c["sample_rate"]
+    )
+    y = y[:n_samples]
+    if len(y) < n_samples:
+        y = np.pad(y, (0, n_samples - len(y)))
+    q = quantize(y, c["q_levels"], c["quantization"])
+    return q.astype(np.uint8 if c["q_levels"] <= 256 else np.int64)
+
+
+def chunk_plan(df: pd.DataFrame, n: int, chunk_s: float, rng: np.random.Generator):
+    """``n`` (row index, offset_s) pairs: rows drawn in proportion to duration, offsets uniform."""
+    dur = np.nan_to_num(df["duration_s"].to_numpy(dtype=float), nan=0.0).clip(min=0.0)
+    p = dur / dur.sum() if dur.sum() > 0 else np.full(len(df), 1.0 / len(df))
+    rows = rng.choice(len(df), size=n, p=p)
+    offsets = rng.random(n) * np.maximum(dur[rows] - chunk_s, 0.0)
+    return rows, np.floor(offsets * 1000) / 1000  # millisecond grid, exact to log and re-read
+
+
+class ChunkLoader:
+    """Training batches ``(batch, lookback + chunk)`` of levels (uint8 for 256 levels, moved to
+    the device before widening), decoded by a thread pool one batch ahead."""
+
+    def __init__(self, df: pd.DataFrame, c: dict, seed: int, lookback: int):
+        if len(df) == 0:
+            raise DataError("samplernn: the train manifest is empty")
+        self.df, self.c, self.seed = df.reset_index(drop=True), c, seed
+        self.n = lookback + segments_per_chunk(c) * c["seq_len"]
+        self.pool = ThreadPoolExecutor(max_workers=max(1, int(c["loader_workers"])))
+        self.pending: dict[int, list[Future]] = {}
+
+    def _submit(self, index: int) -> list[Future]:
+        rng = np.random.default_rng([self.seed, 0, index])
+        rows, offsets = chunk_plan(
+            self.df, self.c["batch_size"], self.n / self.c["sample_rate"], rng
+        )
+        paths = self.df["path"].to_numpy()
+        return [
+            self.pool.submit(read_excerpt, str(paths[r]), float(o), self.n, self.c)
+            for r, o in zip(rows, offsets, strict=True)
+        ]
+
+    def get(self, index: int) -> torch.Tensor:
+        futures = self.pending.pop(index, None) or self._submit(index)
+        self.pending = {index + 1: self._submit(index + 1)}  # decode the next batch meanwhile
+        return torch.from_numpy(np.stack([f.result() for f in futures]))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def validation_chunks(df: pd.DataFrame, c: dict, seed: int, lookback: int) -> torch.Tensor:
+    """The fixed validation excerpts: tracks spread over the manifest, offsets seeded."""
+    if len(df) == 0:
+        raise DataError("samplernn: the validation manifest is empty")
+    df = df.reset_index(drop=True)
+    n = lookback + segments_per_chunk(c) * c["seq_len"]
+    rng = np.random.default_rng([seed, 1])
+    rows = (np.arange(c["val_chunks"]) * len(df)) // max(c["val_chunks"], 1)
+    dur = np.nan_to_num(df["duration_s"].to_numpy(dtype=float), nan=0.0)
+    offsets = np.floor(
+        rng.random(len(rows)) * np.maximum(dur[rows] - n / c["sample_rate"], 0) * 1000
+    )
+    chunks = [
+        read_excerpt(str(df["path"][r]), float(o) / 1000, n, c)
+        for r, o in zip(rows, offsets, strict=True)
+    ]
+    return torch.from_numpy(np.stack(chunks))
+
+
+# ----------------------------------------------------------------------------------- training
+
+
+def _nll(model: SampleRNN, x: torch.Tensor, hidden):
+    logits, hidden = model(x, hidden)
+    target = x[:, model.lookback :]
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1)), hidden
+
+
+@torch.no_grad()
+def validation_bits(model: SampleRNN, chunks: torch.Tensor, c: dict, device) -> float:
+    """Mean NLL in bits per sample over the validation chunks (hidden carried per chunk)."""
+    model.eval()
+    total, count = 0.0, 0
+    seq, lb = c["seq_len"], model.lookback
+    for start in range(0, len(chunks), c["batch_size"]):
+        x = chunks[start : start + c["batch_size"]].to(device).long()
+        hidden = None
+        for s in range(segments_per_chunk(c)):
+            loss, hidden = _nll(model, x[:, s * seq : s * seq + lb + seq], hidden)
+            n = x.shape[0] * seq
+            total += loss.item() * n
+            count += n
+    model.train()
+    return total / count / math.log(2)
+
+
+def _digest(c: dict, train: pd.DataFrame, validation: pd.DataFrame, seed: int) -> str:
+    blob = json.dumps(
+        [
+            {k: c[k] for k in TRAIN_KEYS},
+            list(map(str, train["path"])),
+            list(map(str, validation["path"])),
+            seed,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class SampleRNNGenerator:
+    name = "samplernn"
+    trainable = True
+
+    def fit(
+        self,
+        train: pd.DataFrame,
+        validation: pd.DataFrame,
+        cfg: dict,
+        checkpoint_path: str | os.PathLike,
+        seed: int,
+        *,
+        on_step: Callable[[int], None] | None = None,
+        on_validation: Callable[[int, float], None] | None = None,
+    ) -> dict:
+        """Train; keep the weights with the best validation bits; write ``checkpoint_path``.
+
+        ``on_step(step)`` runs after every optimiser step (after any state save),
+        ``on_validation(step, val_bits)`` after every validation. Returns the checkpoint dict.
+        """
+        c = resolve_config(cfg)
+        checkpoint_path = Path(checkpoint_path)
+        state_path = checkpoint_path.with_name("train_state.pt")
+        device = pick_device(c["device"])
+        digest = _digest(c, train, validation, seed)
+
+        torch.manual_seed(seed)
+        model = SampleRNN(**{k: c[k] for k in MODEL_KEYS}).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=c["lr"])
+        lb, seq, per_chunk = model.lookback, c["seq_len"], segments_per_chunk(c)
+        n_params = sum(p.numel() for p in model.parameters())
+
+        step, chunk_index, segment, hidden = 0, 0, 0, None
+        best = {"bits": math.inf, "step": 0, "model": None}
+        history: list[dict] = []
+        acc = [0.0, 0]  # train bits sum, steps since the last validation
+        elapsed = 0.0
+        if state_path.exists():
+            state = load_checkpoint(state_path, device)
+            if state.get("digest") == digest:
+                model.load_state_dict(state["model"])
+                optimizer.load_state_dict(state["optimizer"])
+                step, chunk_index, segment = state["step"], state["chunk"], state["segment"]
+                hidden = state["hidden"] or None
+                best = {"bits": state["best_bits"], "step": state["best_step"], "model": None}
+                best["model"] = state["best_model"] or None
+                history, acc, elapsed = state["history"], list(state["acc"]), state["elapsed"]
+                torch.set_rng_state(state["torch_rng"].cpu())
+                log.info("resuming from %s at step %d/%d", state_path, step, c["steps"])
+            else:
+                log.warning("ignoring %s: it was written for another configuration", state_path)
+
+        log.info(
+            "samplernn: %d parameters, lookback %d, %d train / %d validation tracks, batch %d x "
+            "%d segments of %d samples, %d steps on %s",
+            n_params, lb, len(train), len(validation), c["batch_size"], per_chunk, seq,
+            c["steps"], device,
+        )  # fmt: skip
+        val_x = validation_chunks(validation, c, seed, lb)
+        loader = ChunkLoader(train, c, seed, lb)
+        t0 = time.monotonic() - elapsed
+        t_last = time.monotonic()
+        model.train()
+        try:
+            x = loader.get(chunk_index).to(device).long() if step < c["steps"] else None
+            while step < c["steps"]:
+                part = x[:, segment * seq : segment * seq + lb + seq]
+                loss, hidden = _nll(model, part, hidden)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_value_(model.parameters(), c["grad_clip"])
+                optimizer.step()
+                hidden = [h.detach() for h in hidden]
+                acc[0] += loss.item() / math.log(2)
+                acc[1] += 1
+                step += 1
+                segment += 1
+                if segment == per_chunk:
+                    segment, hidden = 0, None
+                    chunk_index += 1
+                    if step < c["steps"]:
+                        x = loader.get(chunk_index).to(device).long()
+                if step % c["val_every"] == 0 or step == c["steps"]:
+                    bits = validation_bits(model, val_x, c, device)
+                    improved = bits < best["bits"]
+                    if improved:
+                        best = {"bits": bits, "step": step, "model": _copy_state(model)}
+                    now = time.monotonic()
+                    record = {
+                        "step": step,
+                        "train_bits": acc[0] / acc[1],
+                        "val_bits": bits,
+                        "seconds": now - t0,
+                    }
+                    history.append(record)
+                    log.info(
+                        "step %d/%d train %.4f bits val %.4f bits (%.3f s/step, %.0f s)%s",
+                        step, c["steps"], record["train_bits"], bits,
+                        (now - t_last) / acc[1], now - t0, " *best*" if improved else "",
+                    )  # fmt: skip
+                    acc, t_last = [0.0, 0], now
+                    if on_validation is not None:
+                        on_validation(step, bits)
+                if step % c["save_every"] == 0 and step < c["steps"]:
+                    _save(
+                        {
+                            "digest": digest,
+                            "model": model.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "step": step,
+                            "chunk": chunk_index,
+                            "segment": segment,
+                            "hidden": [] if hidden is None else hidden,
+                            "best_bits": best["bits"],
+                            "best_step": best["step"],
+                            "best_model": best["model"] or {},
+                            "history": history,
+                            "acc": acc,
+                            "elapsed": time.monotonic() - t0,
+                            "torch_rng": torch.get_rng_state(),
+                        },
+                        state_path,
+                    )
+                if on_step is not None:
+                    on_step(step)
+        finally:
+            loader.close()
+
+        if best["model"] is None:  # unreachable: the last step always validates
+            best = {"bits": math.inf, "step": step, "model": _copy_state(model)}
+        result = {
+            "format": FORMAT,
+            "model": best["model"],
+            "model_config": model.config,
+            "best_step": best["step"],
+            "best_val_bits": best["bits"],
+            "history": history,
+            "steps": step,
+            "seed": seed,
+        }
+        _save(result, checkpoint_path)
+        state_path.unlink(missing_ok=True)
+        log.info("kept step %d: validation %.4f bits per sample", best["step"], best["bits"])
+        return result
+
+    # --------------------------------------------------------------------------- generation
+
+    def generate(
+        self,
+        checkpoint_path: str | os.PathLike | None,
+        sources: pd.DataFrame,
+        cfg: dict,
+        out_dir: str | os.PathLike,
+        seed: int,
+    ) -> pd.DataFrame:
+        """Continue each source's prime; write ``out_dir/wav/<clip_id>.wav``; return manifest rows.
+
+        Deterministic for ``seed``: each clip draws from its own stream seeded by
+        ``(seed, clip_id)``, so a clip does not depend on which other clips share its batch
+        (up to floating-point differences between batched and single-row matrix products).
+        """
+        if checkpoint_path is None:
+            raise CheckpointError("samplernn: generate needs the trained checkpoint")
+        c = resolve_config(cfg)  # model keys come from the checkpoint
+        device = pick_device(c["device"])
+        model = model_from_checkpoint(load_checkpoint(checkpoint_path), checkpoint_path).to(device)
+        mc = model.config
+        sr, lb = mc["sample_rate"], model.lookback
+        prime_len = max(lb, int(round(c["prime_seconds"] * sr)) // lb * lb)
+        n_gen = int(round(c["clip_seconds"] * sr))
+        wav_dir = Path(out_dir) / "wav"
+        rows = []
+        sources = sources.reset_index(drop=True)
+        batch_size = max(1, int(c["gen_batch_size"]))
+        t_start = time.monotonic()
+        for start in range(0, len(sources), batch_size):
+            batch = sources.iloc[start : start + batch_size]
+            primes = [
+                _read_prime(row["path"], float(row["offset_s"]), c["prime_seconds"], prime_len, sr)
+                for _, row in batch.iterrows()
+            ]
+            prime_q = quantize(
+                torch.from_numpy(np.stack(primes)), mc["q_levels"], mc["quantization"]
+            )
+            noise = RowNoise(seed, [str(k) for k in batch["clip_id"]], device)
+            label = f"batch {start // batch_size + 1}/{math.ceil(len(sources) / batch_size)}: "
+            gen = model.sample(
+                prime_q.to(device),
+                n_gen,
+                noise,
+                temperature=float(c["temperature"]),
+                progress=Progress(len(batch), sr, label),
+            )
+            gen = gen.cpu()
+            if c["include_prime"]:
+                gen = torch.cat([prime_q, gen], dim=1)
+            audio = dequantize(gen, mc["q_levels"], mc["quantization"]).numpy()
+            for (_, row), y in zip(batch.iterrows(), audio, strict=True):
+                wav = wav_dir / f"{row['clip_id']}.wav"
+                write_audio(wav, y, sr)
+                rows.append(generated_row(row, wav, len(y) / sr, self.name))
+            done = start + len(batch)
+            wall = time.monotonic() - t_start
+            log.info(
+                "samplernn: %d/%d clips (%.1f s), %.2f clips/min, %.3f x real time",
+                done, len(sources), wall, 60 * done / wall, done * n_gen / sr / wall,
+            )  # fmt: skip
+        return pd.DataFrame(rows, columns=GENERATED_COLUMNS)
+
+
+def _read_prime(path: str, offset_s: float, prime_s: float, n: int, sr: int) -> np.ndarray:
+    """The last ``n`` samples of the ``prime_s`` excerpt at ``offset_s`` (left-padded)."""
+    y = read_audio(path, sr, offset_s=offset_s, max_seconds=prime_s)
+    y = y[: int(round(prime_s * sr))][-n:]
+    return np.pad(y, (n - len(y), 0)).astype(np.float32)
+
+
+def _copy_state(model: torch.nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}

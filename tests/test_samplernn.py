@@ -1,0 +1,275 @@
+"""SampleRNN: shapes, quantisation, learning a periodic signal, primed generation, resume."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+from augeval.audio import read_audio
+from augeval.errors import CheckpointError, ConfigError
+from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.samplernn import (
+    SampleRNN,
+    SampleRNNGenerator,
+    dequantize,
+    load_checkpoint,
+    quantize,
+    resolve_config,
+)
+from augeval.generators.samplernn_model import RowNoise
+
+SR = 16000
+FREQ = 441.0  # a period of 36.28 samples: every phase occurs, nothing repeats exactly
+TINY = {
+    "sample_rate": SR,
+    "frame_sizes": [4, 4],
+    "dim": 48,
+    "n_rnn": 1,
+    "seq_len": 64,
+    "chunk_seconds": 0.064,  # 16 segments of 64 samples per example
+    "batch_size": 16,
+    "lr": 1e-3,
+    "steps": 400,
+    "val_every": 100,
+    "val_chunks": 4,
+    "loader_workers": 1,
+    "prime_seconds": 0.0505,  # 808 samples → rounded down to 800 (a multiple of 16)
+    "clip_seconds": 0.1,
+    "gen_batch_size": 8,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+def sine_manifest(root, n, seconds=2.0, seed=0, noise=0.01):
+    """Noisy sines of random phase as real 16 kHz WAV files, and their manifest."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        t = np.arange(int(seconds * SR)) / SR
+        y = 0.6 * np.sin(2 * np.pi * FREQ * t + rng.uniform(0, 2 * np.pi))
+        y += rng.normal(0, noise, len(t))
+        path = root / f"sine{seed}_{i}.wav"
+        sf.write(path, y, SR, subtype="PCM_16")
+        rows.append((f"sine{seed}_{i}", str(path), seconds, "happy---calm", "real"))
+    return pd.DataFrame(rows, columns=["track_id", "path", "duration_s", "labels", "source"])
+
+
+def sources_for(df, offsets, clip_prefix="clip"):
+    rows = [
+        (f"{clip_prefix}{i}", r.track_id, r.path, off, 0.05, "happy", r.labels)
+        for i, (r, off) in enumerate(zip(df.head(len(offsets)).itertuples(), offsets, strict=True))
+    ]
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("samplernn")
+    train = sine_manifest(root / "train", 4, seed=0)
+    validation = sine_manifest(root / "val", 2, seed=1)
+    ckpt = root / "model" / "checkpoint.pt"
+    result = SampleRNNGenerator().fit(train, validation, TINY, ckpt, seed=0)
+    return root, ckpt, result, validation
+
+
+# ------------------------------------------------------------------------------------ model
+
+
+@pytest.mark.parametrize("frame_sizes", [[4, 4], [2, 2, 4]])
+def test_shapes_and_receptive_field(frame_sizes):
+    torch.manual_seed(0)
+    model = SampleRNN(frame_sizes, dim=16, n_rnn=2, q_levels=256)
+    lb = model.lookback
+    assert lb == int(np.prod(frame_sizes))
+    x = torch.randint(0, 256, (3, lb + 4 * lb))
+    logits, hidden = model(x)
+    assert logits.shape == (3, 4 * lb, 256)
+    assert len(hidden) == len(frame_sizes) and all(h.shape == (2, 3, 16) for h in hidden)
+    # causal: changing the last input sample changes no logit (it is only a target)
+    y = x.clone()
+    y[:, -1] = (y[:, -1] + 1) % 256
+    torch.testing.assert_close(model(y)[0], logits, rtol=0, atol=0)
+    # ... and changing sample t changes the prediction of t + 1 but nothing before it
+    t = lb + 2 * lb + 3
+    y = x.clone()
+    y[:, t] = (y[:, t] + 128) % 256
+    changed = (model(y)[0] - logits).abs().amax(dim=(0, 2)) > 0
+    assert not changed[: t - lb + 1].any() and changed[t - lb + 1]
+    with pytest.raises(ValueError, match="multiple"):
+        model(x[:, : lb + lb // 2])  # targets must be a whole number of top frames
+    with pytest.raises(ValueError, match="multiple"):
+        model.warm_up(x[:, : lb + 1])  # model level: an invalid prime raises
+
+
+def test_folded_sample_mlp_equals_embedding_then_convolution():
+    torch.manual_seed(2)
+    model = SampleRNN([4, 2], dim=16)
+    prev = torch.randint(0, 256, (2, 40 + 3))
+    cond = torch.randn(2, 40, 16)
+    torch.testing.assert_close(model.mlp(prev, cond), model.mlp.direct(prev, cond))
+
+
+def test_sampler_agrees_with_teacher_forced_pass():
+    """Greedy samples are the argmax of the training-time logits over the same sequence."""
+    torch.manual_seed(1)
+    model = SampleRNN([2, 4], dim=24, n_rnn=2).eval()
+    prime = torch.randint(0, 256, (2, 3 * model.lookback))
+    gen = model.sample(prime, 5 * model.lookback, RowNoise(0, ["a", "b"], "cpu"), temperature=0)
+    full = torch.cat([prime, gen], dim=1)
+    logits, _ = model(full[:, : model.lookback + 7 * model.lookback])
+    assert torch.equal(logits[:, 2 * model.lookback :].argmax(-1), gen)
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match="seq_len"):
+        resolve_config(TINY | {"seq_len": 40})  # not a multiple of the lookback 16
+    with pytest.raises(ConfigError, match="quantization"):
+        resolve_config(TINY | {"quantization": "alaw"})
+    with pytest.raises(ConfigError, match="unknown"):
+        resolve_config(TINY | {"dimm": 3})
+    assert resolve_config(TINY)["save_every"] == TINY["val_every"]
+
+
+@pytest.mark.parametrize("kind", ["mu_law", "linear"])
+def test_quantize_round_trip(kind):
+    x = np.linspace(-1, 1, 20001, dtype=np.float32)
+    q = quantize(x, 256, kind)
+    assert q.min() == 0 and q.max() == 255 and q.dtype == np.int64
+    err = np.abs(dequantize(q, 256, kind) - x)
+    if kind == "linear":
+        bound = 1 / 255  # half of the step 2/255
+    else:  # half a step in the companded domain, mapped back through the expansion
+        bound = (np.abs(x) + 1 / 255) * (256 ** (1 / 255) - 1)
+    assert (err <= bound + 1e-6).all(), err.max()
+    assert np.abs(dequantize(q, 256, kind)).max() <= 1.0
+    if kind == "mu_law":  # finer steps near zero than linear
+        assert err[np.abs(x) < 0.01].max() < 1e-3
+    t = torch.from_numpy(x)
+    assert torch.equal(quantize(t, 256, kind), torch.from_numpy(q))
+
+
+# --------------------------------------------------------------------------------- training
+
+
+def test_learns_a_periodic_signal(trained):
+    _, ckpt, result, _ = trained
+    bits = [h["val_bits"] for h in result["history"]]
+    assert [h["step"] for h in result["history"]] == [100, 200, 300, 400]
+    assert result["best_val_bits"] == min(bits) < 3.5, bits  # measured 2.1; uniform is 8
+    assert bits[-1] < bits[0]
+    saved = load_checkpoint(ckpt)  # weights_only=True
+    assert saved["model_config"]["frame_sizes"] == [4, 4] and saved["best_val_bits"] < 3.5
+    assert not (ckpt.parent / "train_state.pt").exists()
+
+
+def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
+    train = sine_manifest(tmp_path / "train", 2, seconds=1.0, seed=0)
+    validation = sine_manifest(tmp_path / "val", 1, seconds=1.0, seed=1)
+    cfg = TINY | {"dim": 16, "steps": 48, "val_every": 20, "save_every": 10, "batch_size": 4}
+    gen = SampleRNNGenerator()
+    full = gen.fit(train, validation, cfg, tmp_path / "full/checkpoint.pt", seed=5)
+
+    class Killed(Exception):
+        pass
+
+    def kill(step):
+        if step == 25:  # last save at step 20: mid-example, so the hidden state must resume too
+            raise Killed
+
+    cut = tmp_path / "cut/checkpoint.pt"
+    with pytest.raises(Killed):
+        gen.fit(train, validation, cfg, cut, seed=5, on_step=kill)
+    assert (cut.parent / "train_state.pt").exists()
+    assert not cut.exists()  # nothing that looks complete
+    steps_seen = []
+    resumed = gen.fit(train, validation, cfg, cut, seed=5, on_step=steps_seen.append)
+    assert steps_seen[0] == 21 and steps_seen[-1] == 48
+    assert not (cut.parent / "train_state.pt").exists()
+    assert [h["step"] for h in resumed["history"]] == [20, 40, 48]
+    for a, b in zip(full["history"], resumed["history"], strict=True):
+        assert a["train_bits"] == b["train_bits"] and a["val_bits"] == b["val_bits"]
+    assert resumed["best_step"] == full["best_step"]
+    for key, value in full["model"].items():
+        torch.testing.assert_close(resumed["model"][key], value, rtol=0, atol=0)
+
+
+def test_truncated_checkpoint_is_a_clear_error(trained, tmp_path):
+    _, ckpt, _, validation = trained
+    bad = tmp_path / "checkpoint.pt"
+    bad.write_bytes(ckpt.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="re-run"):
+        load_checkpoint(bad)
+    with pytest.raises(CheckpointError, match="re-run"):
+        SampleRNNGenerator().generate(bad, sources_for(validation, [0.5]), TINY, tmp_path, 0)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+# ------------------------------------------------------------------------------- generation
+
+
+def test_primed_generation_writes_clips_that_continue_the_prime(trained, tmp_path):
+    _, ckpt, _, validation = trained
+    primes = pd.concat([validation] * 3, ignore_index=True)  # 2 files x 3 offsets
+    offsets = [0.3, 0.71, 0.5, 1.1, 0.05, 1.6]
+    sources = sources_for(primes, offsets)
+    rows = SampleRNNGenerator().generate(ckpt, sources, TINY, tmp_path / "gen", seed=7)
+    n = int(TINY["clip_seconds"] * SR)
+    assert list(rows["track_id"]) == [f"clip{i}" for i in range(6)]
+    assert list(rows["source_track_id"]) == list(primes["track_id"])
+    assert list(rows["source_offset_s"]) == offsets
+    assert (rows["labels"] == "happy---calm").all() and (rows["source"] == "samplernn").all()
+    assert np.allclose(rows["duration_s"], n / SR)
+    period = int(round(SR / FREQ))
+    in_phase, anti_phase = [], []
+    for row, path, off in zip(rows.itertuples(), primes["path"], offsets, strict=True):
+        assert row.path == str(tmp_path / "gen" / "wav" / f"{row.track_id}.wav")
+        y, sr = sf.read(row.path, dtype="float32")
+        assert sr == SR and len(y) == n and np.abs(y).max() <= 1.0
+        # the prime is the last 800 of the 808 samples read at the offset; the ideal continuation
+        # starts where the excerpt ends
+        ideal = read_audio(path, SR, offset_s=off + 808 / SR)
+        in_phase.append(np.corrcoef(y[:period], ideal[:period])[0, 1])
+        anti_phase.append(np.corrcoef(y[:period], ideal[period // 2 :][:period])[0, 1])
+        assert 0.5 < y.std() / ideal[:n].std() < 2.0  # keeps oscillating at the same level
+    # measured over seeds 0-9: median 0.97-0.995, single rows down to 0.48 (a sampled glitch)
+    assert np.median(in_phase) > 0.9 and min(in_phase) > 0.2, in_phase
+    assert np.median(anti_phase) < -0.5, anti_phase  # it follows the prime's phase
+
+
+def test_generation_is_seeded_and_rows_are_independent(trained, tmp_path):
+    _, ckpt, _, validation = trained
+    cfg = TINY | {"clip_seconds": 0.05}
+    gen = SampleRNNGenerator()
+    pair = sources_for(validation, [0.2, 0.9])
+    a = gen.generate(ckpt, pair, cfg, tmp_path / "a", seed=3)
+    b = gen.generate(ckpt, pair, cfg, tmp_path / "b", seed=3)
+    alone = gen.generate(ckpt, pair.iloc[:1], cfg, tmp_path / "alone", seed=3)
+    other = gen.generate(ckpt, pair, cfg, tmp_path / "other", seed=4)
+
+    def audio(rows, i):
+        return sf.read(rows.path[i], dtype="float32")[0]
+
+    assert np.array_equal(audio(a, 0), audio(b, 0)) and np.array_equal(audio(a, 1), audio(b, 1))
+    assert np.array_equal(audio(a, 0), audio(alone, 0))  # batched with row 1 or alone: same
+    assert not np.array_equal(audio(a, 0), audio(other, 0))
+
+
+def test_include_prime_and_prime_rounding(trained, tmp_path):
+    _, ckpt, _, validation = trained
+    cfg = TINY | {"clip_seconds": 0.01, "include_prime": True}
+    rows = SampleRNNGenerator().generate(ckpt, sources_for(validation, [0.4]), cfg, tmp_path, 1)
+    y = sf.read(rows.path[0], dtype="float32")[0]
+    assert len(y) == 800 + 160  # 0.0505 s = 808 samples, rounded down to 50 lookbacks of 16
+    prime = read_audio(validation.path[0], SR, offset_s=0.4, max_seconds=0.0505)[8:808]
+    assert np.abs(y[:800] - prime).max() < 0.02  # the prime, as quantised (mu-law) and re-read
+    empty = SampleRNNGenerator().generate(ckpt, sources_for(validation, []), cfg, tmp_path, 1)
+    assert len(empty) == 0 and list(empty.columns) == list(rows.columns)

@@ -1,0 +1,37 @@
+"""Rules generate_control / generate_model: turn the policy's sources into generated clips."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from augeval.data.labels import labelset_from_config
+from augeval.data.manifest import write_manifest
+from augeval.generators import generator_config, make_generator
+from augeval.logs import run_logged
+from augeval.seeding import derive_seed
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def main():
+    torch.set_num_threads(sm.threads)
+    name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
+    labels = sm.config["labels"]
+    cfg = generator_config(sm.params.generator)
+    if name == "oracle":  # fresh music of each class: which tags make a class
+        cfg["class_tags"] = labelset_from_config(labelset_name, labels).class_tags(labels["tags"])
+    sources = pd.read_csv(sm.input.sources, sep="\t", dtype={"clip_id": str, "track_id": str})
+    extra = {"features": sm.input.features} if "features" in sm.input.keys() else {}
+    manifest = make_generator(name).generate(
+        sm.input.checkpoint if "checkpoint" in sm.input.keys() else None,
+        sources,
+        cfg,
+        Path(sm.output[0]).parent,
+        derive_seed(sm.params.seed, "generate", name, labelset_name),
+        **extra,
+    )
+    write_manifest(manifest, sm.output[0])
+
+
+run_logged(sm.log[0], main)
