@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
+from augeval.checkpoints import load_checkpoint
 from augeval.classifier.predict import predict_manifest
-from augeval.classifier.train import load_checkpoint, train_classifier
+from augeval.classifier.train import train_classifier
 from augeval.errors import CheckpointError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics

@@ -263,6 +263,15 @@ def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
     assert not {"train_classifier", "predict_classifier", "mel_shard", "generate_control"} & jobs
 
 
+@pytest.mark.workflow
+def test_html_report_has_the_tables_and_figures(tiny_run):
+    workdir, _ = tiny_run
+    snakemake(workdir, "--report", "results/report.html")
+    report = (workdir / "results/report.html").read_text(errors="replace")
+    for name in ("table3_emotion.md", "confusion_mood_noise.pdf", "class_durations_emotion.pdf"):
+        assert name in report, name
+
+
 def test_dry_run_plans_the_paper_scale_config(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")

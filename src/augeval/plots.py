@@ -15,6 +15,16 @@ from augeval.atomic import atomic_path  # noqa: E402
 from augeval.data.manifest import label_matrix  # noqa: E402
 
 
+def _finish(fig, ax, out: str | os.PathLike, title: str) -> None:
+    """Title, layout, atomic save, close."""
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
 def confusion_counts(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """``(n_classes, n_classes)`` counts: row = a true class of a clip, column = its top class.
 
@@ -65,12 +75,7 @@ def plot_confusion(
                     j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7, color=colour
                 )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of row")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
+    _finish(fig, ax, out, title)
 
 
 def class_durations(
@@ -99,9 +104,4 @@ def plot_class_durations(
     ax.invert_yaxis()
     ax.set_xlabel("duration (hours)")
     ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
+    _finish(fig, ax, out, title)

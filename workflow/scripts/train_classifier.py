@@ -2,7 +2,7 @@
 
 import torch
 
-from augeval.classifier.predict import resolve_device
+from augeval.checkpoints import resolve_device
 from augeval.classifier.train import train_classifier
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest

@@ -7,18 +7,12 @@ import os
 
 import numpy as np
 import pandas as pd
-import torch
 
 from augeval.atomic import atomic_path
-from augeval.classifier.train import load_checkpoint, model_from_checkpoint, predict_scores
+from augeval.checkpoints import load_checkpoint
+from augeval.classifier.train import model_from_checkpoint, predict_scores
 from augeval.errors import DataError
 from augeval.features import MelStore
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def predict_manifest(

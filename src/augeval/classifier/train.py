@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augeval.atomic import atomic_path
+from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.classifier import augment
 from augeval.classifier.data import DB_SCALE, fit_frames, random_offset
 from augeval.classifier.model import MoodClassifier
 from augeval.data.manifest import label_matrix
-from augeval.errors import CheckpointError, ConfigError
+from augeval.errors import ConfigError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
 
@@ -131,22 +131,6 @@ def recalibrate_batchnorm(
 def _config_digest(cfg: dict, classes, n_train: int, seed: int) -> str:
     blob = json.dumps([cfg, list(classes), n_train, seed], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _save(obj: dict, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint not found: {path}; re-run its training rule") from None
-    except Exception as exc:
-        raise CheckpointError(
-            f"cannot load checkpoint {path} ({exc}); delete it and re-run its training rule"
-        ) from exc
 
 
 def train_classifier(
@@ -265,7 +249,7 @@ def train_classifier(
                 " *best*" if improved else "",
             )
             if epoch % cfg.get("checkpoint_every", 1) == 0 or epoch == total_epochs:
-                _save(
+                save_checkpoint(
                     {
                         "digest": digest,
                         "epoch": epoch,
@@ -295,7 +279,7 @@ def train_classifier(
         "best_metric": best_metric,
         "history": history,
     }
-    _save(result, checkpoint_path)
+    save_checkpoint(result, checkpoint_path)
     state_path.unlink(missing_ok=True)
     log.info(
         "kept epoch %d: validation %s = %.4f", best_epoch, cfg["selection_metric"], best_metric

@@ -65,8 +65,8 @@ import torch
 import torchaudio.transforms as T
 from torch import nn
 
-from augeval.atomic import atomic_path
 from augeval.audio import write_audio
+from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
 from augeval.errors import AugevalError, CheckpointError, ConfigError, DataError
 from augeval.generators.base import generated_row
 from augeval.generators.ddsp_features import (
@@ -151,14 +151,6 @@ def resolve_config(cfg: dict) -> dict:
     if not out["fft_sizes"]:
         raise ConfigError("ddsp fft_sizes must list at least one FFT size")
     return out
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("ddsp device is cuda but no CUDA device is available; use auto or cpu")
-    return torch.device(name)
 
 
 def _apply_threads(cfg: dict) -> None:
@@ -299,22 +291,6 @@ def model_from_checkpoint(checkpoint: dict) -> DDSPDecoder:
     model = build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model"])
     return model.eval()
-
-
-def _save(obj: dict, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint not found: {path}; re-run its training rule") from None
-    except Exception as exc:
-        raise CheckpointError(
-            f"cannot load checkpoint {path} ({exc}); delete it and re-run its training rule"
-        ) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +490,7 @@ def train_ddsp(
             " *best*" if improved else "",
         )
         if epoch % int(cfg["checkpoint_every"]) == 0 or epoch == epochs:
-            _save(
+            save_checkpoint(
                 {
                     "digest": digest,
                     "epoch": epoch,
@@ -543,7 +519,7 @@ def train_ddsp(
         "best_val_loss": best_loss,
         "history": history,
     }
-    _save(result, checkpoint_path)
+    save_checkpoint(result, checkpoint_path)
     state_path.unlink(missing_ok=True)
     log.info("kept epoch %d: validation spectral loss %.4f", best_epoch, best_loss)
     return result

@@ -78,8 +78,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
+from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
 from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators.base import generated_row
 from augeval.generators.samplernn_model import (
@@ -182,32 +182,6 @@ def resolve_config(cfg: dict) -> dict:
 
 def segments_per_chunk(c: dict) -> int:
     return int(round(c["chunk_seconds"] * c["sample_rate"])) // c["seq_len"]
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _save(obj: dict, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint or training state (``weights_only=True``); CheckpointError if unusable."""
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(
-            f"SampleRNN checkpoint not found: {path}; re-run its training rule"
-        ) from None
-    except Exception as exc:
-        raise CheckpointError(
-            f"cannot load SampleRNN checkpoint {path} ({exc}); "
-            "delete it and re-run its training rule"
-        ) from exc
 
 
 def model_from_checkpoint(checkpoint: dict, path: str | os.PathLike = "") -> SampleRNN:
@@ -367,7 +341,7 @@ class SampleRNNGenerator:
         c = resolve_config(cfg)
         checkpoint_path = Path(checkpoint_path)
         state_path = checkpoint_path.with_name("train_state.pt")
-        device = pick_device(c["device"])
+        device = resolve_device(c["device"])
         digest = _digest(c, train, validation, seed)
 
         torch.manual_seed(seed)
@@ -448,7 +422,7 @@ class SampleRNNGenerator:
                     if on_validation is not None:
                         on_validation(step, bits)
                 if step % c["save_every"] == 0 and step < c["steps"]:
-                    _save(
+                    save_checkpoint(
                         {
                             "digest": digest,
                             "model": model.state_dict(),
@@ -484,7 +458,7 @@ class SampleRNNGenerator:
             "steps": step,
             "seed": seed,
         }
-        _save(result, checkpoint_path)
+        save_checkpoint(result, checkpoint_path)
         state_path.unlink(missing_ok=True)
         log.info("kept step %d: validation %.4f bits per sample", best["step"], best["bits"])
         return result
@@ -508,7 +482,7 @@ class SampleRNNGenerator:
         if checkpoint_path is None:
             raise CheckpointError("samplernn: generate needs the trained checkpoint")
         c = resolve_config(cfg)  # model keys come from the checkpoint
-        device = pick_device(c["device"])
+        device = resolve_device(c["device"])
         model = model_from_checkpoint(load_checkpoint(checkpoint_path), checkpoint_path).to(device)
         mc = model.config
         sr, lb = mc["sample_rate"], model.lookback
