@@ -280,6 +280,7 @@ def test_dry_run_plans_the_paper_scale_config(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert "train_classifier" in out and "demo_corpus" not in out
+    assert "oracle" not in out  # the demo config's generators do not leak into this config
     # 3 splits x 16 shards of mel cache
     assert any(line.split() == ["mel_shard", "48"] for line in out.splitlines())
 
