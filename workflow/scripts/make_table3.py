@@ -52,13 +52,15 @@ def main():
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
     boot = bootstrap_trial_means(y, runs, n_boot, seed) if n_boot > 0 else None
     table = build_table3(metrics, boot, thresholds=thresholds)
+    if not np.isfinite(table["mean"]).all():  # checked before any output is written
+        bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
+        raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
     with atomic_path(sm.output.tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
     write_text(sm.output.md, table3_markdown(table, sm.wildcards.labelset, n_boot or None))
     per_class = per_class_table(y, scores, classes)
     with atomic_path(sm.output.per_class) as tmp:
         per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6f", na_rep="nan")
-    assert np.isfinite(table["mean"]).all()
 
 
 run_logged(sm.log[0], main)
