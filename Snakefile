@@ -20,6 +20,9 @@ include: "workflow/rules/augment.smk"
 include: "workflow/rules/generators.smk"
 include: "workflow/rules/classifier.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/sweep.smk"
+include: "workflow/rules/distance.smk"
+include: "workflow/rules/cas.smk"
 
 
 rule all:

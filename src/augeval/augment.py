@@ -166,3 +166,25 @@ def augmented_train(train: pd.DataFrame, generated: pd.DataFrame) -> pd.DataFram
     if clash:
         raise DataError(f"generated clip ids collide with real track ids: {sorted(clash)[:3]}")
     return pd.concat([train, generated], ignore_index=True)
+
+
+def generated_only_train(train: pd.DataFrame, generated: pd.DataFrame) -> pd.DataFrame:
+    """The train manifest of a train-on-generated (Classification Accuracy Score) classifier: the
+    generator's clips and nothing else.
+
+    ``train`` is the real train split, passed only to prove the result shares no row with it: a
+    generated row whose ``source`` is ``real`` or whose ``track_id`` or ``path`` is a real train
+    track's raises :class:`DataError`. (The ``copy`` control's clips are excerpts of real train
+    audio by design; they are still new files with their own ids.)
+    """
+    real_source = generated.index[generated["source"] == "real"].tolist()
+    same_id = set(generated["track_id"]) & set(train["track_id"])
+    same_path = set(generated["path"]) & set(train["path"])
+    if real_source or same_id or same_path:
+        raise DataError(
+            "a train-on-generated manifest would contain real train data: "
+            f"{len(real_source)} row(s) with source 'real', shared track_id(s) "
+            f"{sorted(same_id)[:3]}, shared path(s) {sorted(same_path)[:3]}; check the "
+            "generator's manifest"
+        )
+    return generated.reset_index(drop=True)

@@ -105,3 +105,46 @@ def plot_class_durations(
     ax.set_xlabel("duration (hours)")
     ax.legend(fontsize=8)
     _finish(fig, ax, out, title)
+
+
+def plot_ratio_sweep(table: pd.DataFrame, out: str | os.PathLike, title: str = "") -> None:
+    """Metric vs augmentation fraction, one line per generator with its CI band; the baseline
+    (trained on real data only) is a horizontal line with its band."""
+    metric = str(table["metric"].iloc[0])
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    base = table[table["generator"] == "baseline"]
+    if len(base):
+        row = base.iloc[0]
+        ax.axhline(row["mean"], color="black", linestyle="--", linewidth=1, label="baseline")
+        ax.axhspan(row["ci_low"], row["ci_high"], color="grey", alpha=0.15)
+    for generator, rows in table[table["generator"] != "baseline"].groupby("generator"):
+        rows = rows.sort_values("fraction")
+        (line,) = ax.plot(rows["fraction"], rows["mean"], marker="o", label=generator)
+        ax.fill_between(
+            rows["fraction"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.15
+        )
+    ax.set_xlabel("generated duration / real train duration")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} (test)")
+    ax.legend(fontsize=8)
+    _finish(fig, ax, out, title)
+
+
+def plot_distance_gain(
+    table: pd.DataFrame,
+    out: str | os.PathLike,
+    x: str = "fd",
+    y: str = "gain_pr_auc",
+    title: str = "",
+) -> None:
+    """Scatter of a distance (x) against the augmentation gain (y), one colour per generator,
+    each point labelled with its class."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for generator, rows in table.groupby("generator", sort=False):
+        ax.scatter(rows[x], rows[y], label=generator, s=25)
+        for _, r in rows.iterrows():
+            ax.annotate(str(r["class"]).replace("_", " "), (r[x], r[y]), fontsize=6, alpha=0.7)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.legend(fontsize=8)
+    _finish(fig, ax, out, title)

@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -199,4 +200,246 @@ def get_final_output():
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)
         + expand(per_variant, labelset=LABELSETS, variant=VARIANTS)
+        + get_beyond_output()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the paper (issue 11): ratio sweep, Fréchet distance, train-on-generated (CAS).
+# Rules: sweep.smk, distance.smk, cas.smk. Kept apart from the functions above to ease merging.
+# ---------------------------------------------------------------------------------------------
+
+
+def fraction_tag(fraction):
+    """Path form of an augmentation fraction: 0.1 -> '0.1', 1.0 -> '1'."""
+    return f"{float(fraction):g}"
+
+
+def _beyond_selection(section, key, allowed, default):
+    chosen = config.get(section, {}).get(key, default)
+    unknown = [x for x in chosen if x not in allowed]
+    if unknown:
+        raise ValueError(
+            f"config {section}.{key}: {unknown} not among the configured {key} {allowed}"
+        )
+    return [x for x in allowed if x in chosen]
+
+
+SWEEP_DEFAULT = fraction_tag(config.get("augment", {}).get("fraction", 0.05))
+SWEEP_FRACTIONS = sorted(
+    {fraction_tag(f) for f in config.get("augment", {}).get("fractions", [])}
+    | ({SWEEP_DEFAULT} if config.get("augment", {}).get("fractions") else set()),
+    key=float,
+)
+SWEEP_EXTRA = [
+    f for f in SWEEP_FRACTIONS if f != SWEEP_DEFAULT
+]  # trained by the sweep rules
+SWEEP_GENERATORS = (
+    _beyond_selection("sweep", "generators", GENERATORS, GENERATORS)
+    if SWEEP_FRACTIONS
+    else []
+)
+SWEEP_LABELSETS = _beyond_selection("sweep", "labelsets", LABELSETS, LABELSETS)
+DISTANCE_GENERATORS = _beyond_selection(
+    "distance", "generators", GENERATORS, GENERATORS
+)
+DISTANCE_LABELSETS = _beyond_selection("distance", "labelsets", LABELSETS, LABELSETS)
+CAS_GENERATORS = (
+    _beyond_selection("cas", "generators", GENERATORS, GENERATORS)
+    if "cas" in config
+    else []
+)
+CAS_LABELSETS = _beyond_selection("cas", "labelsets", LABELSETS, LABELSETS)
+
+
+wildcard_constraints:
+    frac="|".join(re.escape(f) for f in SWEEP_EXTRA) or "NO_SWEEP",
+
+
+def get_sweep_policy(wildcards):
+    """The augmentation policy of one sweep point: the configured one at another fraction."""
+    return config.get("augment", {}) | {"fraction": float(wildcards.frac)}
+
+
+def get_sweep_generation_inputs(wildcards):
+    inputs = get_generation_inputs(wildcards)
+    base = f"{wildcards.generator}/{wildcards.labelset}"
+    inputs["sources"] = f"results/augment/{base}/frac-{wildcards.frac}/sources.tsv"
+    if "features" in inputs:
+        inputs["features"] = (
+            f"results/generators/{base}/features/frac-{wildcards.frac}/sources.npz"
+        )
+    return inputs
+
+
+def get_sweep_generated_features(wildcards):
+    base = f"results/features/{wildcards.variant}/{wildcards.labelset}/frac-{wildcards.frac}"
+    return {"index": f"{base}/shard-0.tsv", "npy": f"{base}/shard-0.npy"}
+
+
+def get_sweep_classifier_features(wildcards):
+    return (
+        get_feature_indexes("train")
+        + get_feature_indexes("validation")
+        + [get_sweep_generated_features(wildcards)["index"]]
+    )
+
+
+def get_sweep_classifier_shards(wildcards):
+    return (
+        get_feature_shards("train")
+        + get_feature_shards("validation")
+        + [get_sweep_generated_features(wildcards)["npy"]]
+    )
+
+
+def sweep_run_dir(kind, labelset, generator, frac):
+    """results/{kind}/{labelset}/{generator}[/frac-{f}]: the Table III run at the default
+    fraction (shared, never trained twice), a sweep run at any other."""
+    base = f"results/{kind}/{labelset}/{generator}"
+    return base if frac == SWEEP_DEFAULT else f"{base}/frac-{frac}"
+
+
+def get_sweep_points():
+    """(generator, fraction tag) of every sweep point, baseline first (fraction 0)."""
+    return [("baseline", "0")] + [
+        (g, f) for g in SWEEP_GENERATORS for f in SWEEP_FRACTIONS
+    ]
+
+
+def get_sweep_inputs(wildcards):
+    metrics, test = [], []
+    for generator, frac in get_sweep_points():
+        if generator == "baseline":
+            metric_base = f"results/metrics/{wildcards.labelset}/baseline"
+            pred_base = f"results/predictions/{wildcards.labelset}/baseline"
+        else:
+            metric_base = sweep_run_dir("metrics", wildcards.labelset, generator, frac)
+            pred_base = sweep_run_dir(
+                "predictions", wildcards.labelset, generator, frac
+            )
+        metrics += [f"{metric_base}/trial-{t}.tsv" for t in TRIALS]
+        test += [f"{pred_base}/trial-{t}/test.tsv" for t in TRIALS]
+    return {
+        "metrics": metrics,
+        "test": test,
+        "test_manifest": f"results/data/{wildcards.labelset}/test.tsv",
+    }
+
+
+def get_distance_reference_splits():
+    return config.get("distance", {}).get("reference_splits", ["validation", "test"])
+
+
+def get_embedding_sets():
+    """Names of the clip sets embedded per label set and trial: real splits, then generators."""
+    return get_distance_reference_splits() + DISTANCE_GENERATORS
+
+
+def get_embedding_inputs(wildcards):
+    splits = get_distance_reference_splits()
+    manifests = [f"results/data/{wildcards.labelset}/{s}.tsv" for s in splits]
+    features = get_feature_indexes(splits)
+    shards = get_feature_shards(splits)
+    for generator in DISTANCE_GENERATORS:
+        manifests.append(
+            f"results/generated/{generator}/{wildcards.labelset}/manifest.tsv"
+        )
+        generated = get_generated_features(generator, wildcards.labelset)
+        features.append(generated["index"])
+        shards.append(generated["npy"])
+    return {
+        "checkpoint": f"results/classifier/{wildcards.labelset}/baseline/trial-{wildcards.trial}/checkpoint.pt",
+        "manifests": manifests,
+        "features": features,
+        "shards": shards,
+    }
+
+
+def get_distance_inputs(wildcards):
+    return {
+        "embeddings": expand(
+            "results/embeddings/{labelset}/baseline/trial-{trial}.npz",
+            labelset=wildcards.labelset,
+            trial=TRIALS,
+        ),
+        "manifests": [
+            f"results/data/{wildcards.labelset}/{s}.tsv"
+            for s in get_distance_reference_splits()
+        ]
+        + [
+            f"results/generated/{g}/{wildcards.labelset}/manifest.tsv"
+            for g in DISTANCE_GENERATORS
+        ],
+    }
+
+
+def get_which_generator_inputs(wildcards):
+    inputs = {
+        "per_class": f"results/tables/table3_{wildcards.labelset}_per_class.tsv",
+        "distance": f"results/tables/distance_{wildcards.labelset}.tsv",
+        "confusions": [
+            f"results/figures/confusion_{wildcards.labelset}_{g}.tsv"
+            for g in DISTANCE_GENERATORS
+        ],
+    }
+    if wildcards.labelset in CAS_LABELSETS and CAS_GENERATORS:
+        inputs["cas_per_class"] = (
+            f"results/tables/cas_{wildcards.labelset}_per_class.tsv"
+        )
+    return inputs
+
+
+def get_cas_classifier_features(wildcards):
+    generated = get_generated_features(wildcards.variant, wildcards.labelset)
+    return get_feature_indexes("validation") + [generated["index"]]
+
+
+def get_cas_classifier_shards(wildcards):
+    generated = get_generated_features(wildcards.variant, wildcards.labelset)
+    return get_feature_shards("validation") + [generated["npy"]]
+
+
+def get_cas_table_inputs(wildcards):
+    def runs(pattern, variants):
+        return expand(
+            pattern, labelset=wildcards.labelset, variant=variants, trial=TRIALS
+        )
+
+    return {
+        "cas_metrics": runs(
+            "results/metrics/{labelset}/{variant}/cas/trial-{trial}.tsv", CAS_GENERATORS
+        ),
+        "real_metrics": runs(
+            "results/metrics/{labelset}/{variant}/trial-{trial}.tsv", ["baseline"]
+        ),
+        "cas_test": runs(
+            "results/predictions/{labelset}/{variant}/cas/trial-{trial}/test.tsv",
+            CAS_GENERATORS,
+        ),
+        "real_test": runs(
+            "results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv",
+            ["baseline"],
+        ),
+        "test_manifest": f"results/data/{wildcards.labelset}/test.tsv",
+    }
+
+
+def get_beyond_output():
+    out = []
+    if SWEEP_GENERATORS:
+        out += expand(
+            "results/figures/ratio_sweep_{labelset}.pdf", labelset=SWEEP_LABELSETS
+        )
+    if DISTANCE_GENERATORS:
+        out += expand(
+            [
+                "results/tables/distance_{labelset}.tsv",
+                "results/figures/distance_gain_{labelset}.pdf",
+                "results/tables/which_generator_{labelset}.tsv",
+            ],
+            labelset=DISTANCE_LABELSETS,
+        )
+    if CAS_GENERATORS:
+        out += expand("results/tables/cas_{labelset}.tsv", labelset=CAS_LABELSETS)
+    return out

@@ -1,5 +1,6 @@
 """Score a manifest's tracks with a trained classifier; prediction TSVs (``track_id`` + a column
-of probabilities per class, in class order)."""
+of probabilities per class, in class order). Also the chunk embeddings the heads read
+(:func:`embed_manifest`), for distances between real and generated clips."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import os
 
 import numpy as np
 import pandas as pd
+import torch
 
 from augeval.atomic import atomic_path
 from augeval.checkpoints import load_checkpoint
-from augeval.classifier.train import model_from_checkpoint, predict_scores
+from augeval.classifier.model import MoodClassifier
+from augeval.classifier.train import load_windows, model_from_checkpoint, predict_scores
 from augeval.errors import DataError
 from augeval.features import MelStore
 
@@ -29,6 +32,38 @@ def predict_manifest(
     out = pd.DataFrame(scores, columns=checkpoint["classes"])
     out.insert(0, "track_id", ids)
     return out
+
+
+@torch.no_grad()
+def embed_tracks(
+    model: MoodClassifier, store: MelStore, track_ids: list[str], n_frames: int, batch_size: int
+) -> np.ndarray:
+    """Chunk embeddings ``(n_tracks, n_chunks, hidden)`` of each track's first ``n_frames`` (the
+    window :func:`~augeval.classifier.train.predict_scores` scores): the features both heads
+    read, before any head."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(track_ids), batch_size):
+        x = load_windows(store, track_ids[start : start + batch_size], n_frames).to(device)
+        out.append(model.embed_chunks(x).cpu().numpy())
+    if not out:
+        return np.zeros((0, model.n_chunks(n_frames), model.hidden), dtype=np.float32)
+    return np.concatenate(out).astype(np.float32)
+
+
+def embed_manifest(
+    checkpoint_path: str | os.PathLike,
+    manifest: pd.DataFrame,
+    feature_indexes: list[str],
+    batch_size: int,
+) -> tuple[list[str], np.ndarray]:
+    """``(track_ids, embeddings)`` of a manifest's tracks under a trained classifier."""
+    checkpoint = load_checkpoint(checkpoint_path)
+    model = model_from_checkpoint(checkpoint)
+    ids = list(manifest["track_id"])
+    store = MelStore(feature_indexes)
+    return ids, embed_tracks(model, store, ids, checkpoint["input_frames"], batch_size)
 
 
 def write_predictions(df: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -1,0 +1,173 @@
+"""Ratio-sweep, CAS and which-generator tables; the train-on-generated manifest; embeddings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn import metrics as skm
+
+from augeval.augment import generated_only_train
+from augeval.classifier.predict import embed_manifest
+from augeval.classifier.train import train_classifier
+from augeval.errors import DataError
+from augeval.features import MelStore
+from augeval.views import (
+    cas_table,
+    rank_correlations,
+    recognisability,
+    sweep_table,
+    which_generator_table,
+)
+
+
+def metric_frame(values: dict[tuple[str, str, str], float]) -> pd.DataFrame:
+    rows = [(m, a, t, v) for (m, a, t), v in values.items()]
+    return pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])
+
+
+def full_metrics(level: float) -> pd.DataFrame:
+    values = {}
+    for m in ("roc_auc", "pr_auc"):
+        for a in ("macro", "micro"):
+            values[(m, a, "none")] = level
+    for a in ("macro", "micro"):
+        values[("f1", a, "test")] = level / 2
+    return metric_frame(values)
+
+
+def test_sweep_table_means_from_metrics_and_bootstrap_ci_around_them():
+    rng = np.random.default_rng(0)
+    y = rng.random((60, 3)) < 0.4
+    good = [y + rng.normal(0, 0.3, y.shape) for _ in range(2)]
+    bad = [rng.random(y.shape) for _ in range(2)]
+
+    def tables(scores):
+        out = []
+        for s in scores:
+            ap = skm.average_precision_score(y, s, average="macro")
+            out.append(metric_frame({("pr_auc", "macro", "none"): ap}))
+        return out
+
+    metrics = {("baseline", 0.0): tables(bad), ("g", 0.1): tables(good), ("g", 0.5): tables(bad)}
+    scores = {("baseline", 0.0): bad, ("g", 0.1): good, ("g", 0.5): bad}
+    table = sweep_table(metrics, scores, y, "pr_auc_macro", n_boot=100, seed=1).set_index(
+        ["generator", "fraction"]
+    )
+    expected = np.mean([skm.average_precision_score(y, s, average="macro") for s in good])
+    assert table.loc[("g", 0.1), "mean"] == pytest.approx(expected)
+    assert (table["ci_low"] <= table["mean"] + 0.02).all()
+    assert (table["mean"] <= table["ci_high"] + 0.02).all()
+    assert table.loc[("g", 0.1), "ci_low"] > table.loc[("baseline", 0.0), "ci_high"]
+    with pytest.raises(ValueError, match="sweep metric"):
+        sweep_table(metrics, scores, y, "f1_macro", n_boot=1, seed=1)
+
+
+def test_cas_table_ratio_to_real():
+    table = cas_table({"g": [full_metrics(0.6), full_metrics(0.4)]}, [full_metrics(0.8)] * 2)
+    row = table[(table["train_data"] == "g") & (table["metric"] == "roc_auc")].iloc[0]
+    assert row["mean"] == pytest.approx(0.5) and row["ratio_to_real"] == pytest.approx(0.625)
+    assert row["std"] == pytest.approx(np.std([0.6, 0.4], ddof=1))
+    real = table[table["train_data"] == "real"]
+    assert np.allclose(real["ratio_to_real"], 1.0)
+
+
+def test_generated_only_train_refuses_real_rows():
+    real = pd.DataFrame(
+        {"track_id": ["r1", "r2"], "path": ["a.wav", "b.wav"], "source": ["real", "real"]}
+    )
+    gen = pd.DataFrame({"track_id": ["g1"], "path": ["g/g1.wav"], "source": ["copy"]})
+    assert generated_only_train(real, gen)["track_id"].tolist() == ["g1"]
+    for bad in (
+        pd.concat([gen, real.iloc[:1]]),  # a real row
+        gen.assign(track_id="r2"),  # a real id
+        gen.assign(path="a.wav"),  # a real file
+    ):
+        with pytest.raises(DataError, match="real train"):
+            generated_only_train(real, bad)
+
+
+def test_which_generator_table_joins_and_ranks():
+    classes = ["a", "b"]
+    per_class = pd.DataFrame(
+        [
+            {"class": c, "variant": v, "n_test_positives": 5, "roc_auc": 0.5, "pr_auc": 0.5,
+             "delta_roc_auc": d, "delta_pr_auc": d}
+            for v, ds in (("baseline", (0, 0)), ("g1", (0.2, -0.1)), ("g2", (0.1, 0.3)))
+            for c, d in zip(classes, ds, strict=True)
+        ]
+    )  # fmt: skip
+    distance = pd.DataFrame(
+        [
+            {"generator": g, "class": c, "n_clips": 4, "fd": fd, "fd_floor": 1.0,
+             "fd_excess": fd - 1.0}
+            for g, fds in (("g1", (2.0, 5.0)), ("g2", (3.0, 1.5)))
+            for c, fd in zip(classes, fds, strict=True)
+        ]
+    )  # fmt: skip
+    confusion = {
+        "g1": pd.DataFrame(
+            [[4, 0.75, 0.25], [4, 0.5, 0.5]], index=classes, columns=["n", *classes]
+        ),
+        "g2": pd.DataFrame([[4, 1.0, 0.0], [4, 0.0, 1.0]], index=classes, columns=["n", *classes]),
+    }
+    assert recognisability(confusion["g1"]).to_dict() == {"a": 0.75, "b": 0.5}
+    table = which_generator_table(per_class, distance, confusion)
+    assert list(zip(table["class"], table["generator"], strict=True)) == [
+        ("a", "g1"), ("a", "g2"), ("b", "g2"), ("b", "g1"),
+    ]  # fmt: skip
+    assert table["rank_gain"].tolist() == [1, 2, 1, 2]
+    row = table[(table["class"] == "b") & (table["generator"] == "g1")].iloc[0]
+    assert row["fd"] == 5.0 and row["recognisability"] == 0.5 and row["gain_pr_auc"] == -0.1
+    assert table["cas_roc_auc"].isna().all()
+
+
+def test_rank_correlations_match_scipy_free_computation():
+    table = pd.DataFrame(
+        {
+            "generator": ["g1", "g1", "g2", "g2", "g3", "g3"],
+            "class": ["a", "b"] * 3,
+            "fd": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "gain": [0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+        }
+    )
+    out = rank_correlations(table, [("fd", "gain")]).set_index("level")
+    assert out.loc["generator×class", "spearman_rho"] == pytest.approx(-1.0)
+    assert out.loc["generator×class", "n_points"] == 6
+    assert out.loc["generator", "spearman_rho"] == pytest.approx(-1.0)
+    assert out.loc["generator", "n_points"] == 3
+
+
+def test_embeddings_are_the_chunk_features_before_the_heads(tmp_path):
+    rng = np.random.default_rng(0)
+    n_mels, rows, mels, start = 16, [], [], 0
+    manifest = []
+    for i in range(8):
+        mel = rng.normal(-60, 6, size=(n_mels, 70)).astype(np.float16)
+        mels.append(mel)
+        rows.append((f"t{i}", "shard-0.npy", start, 70))
+        start += 70
+        manifest.append((f"t{i}", f"{i}.wav", 1.0, "ab"[i % 2], "real"))
+    np.save(tmp_path / "shard-0.npy", np.concatenate(mels, axis=1))
+    pd.DataFrame(rows, columns=["track_id", "shard", "start", "n_frames"]).to_csv(
+        tmp_path / "shard-0.tsv", sep="\t", index=False
+    )
+    df = pd.DataFrame(manifest, columns=["track_id", "path", "duration_s", "labels", "source"])
+    cfg = {
+        "pretrained": "none", "width_mult": 0.25, "input_frames": 64, "chunk_frames": 32,
+        "batch_size": 4, "crop": "first", "selection_metric": "roc_auc_macro",
+        "schedule": [{"optimizer": "adam", "lr": 1e-3, "epochs": 1}], "bn_batches": 1,
+    }  # fmt: skip
+    torch.manual_seed(0)
+    index = [str(tmp_path / "shard-0.tsv")]
+    train_classifier(df, df, ["a", "b"], MelStore(index), cfg, n_mels, 1, tmp_path / "c.pt")
+    ids, emb = embed_manifest(tmp_path / "c.pt", df, index, batch_size=3)
+    assert ids == list(df["track_id"]) and emb.shape == (8, 2, 256) and emb.dtype == np.float32
+    # independent path: the model's own chunk embedding of the first 64 frames, in dB / 100
+    from augeval.checkpoints import load_checkpoint
+    from augeval.classifier.train import model_from_checkpoint
+
+    model = model_from_checkpoint(load_checkpoint(tmp_path / "c.pt"))
+    x = torch.from_numpy(np.stack([m[:, :64] for m in mels]).astype(np.float32) / 100)
+    with torch.no_grad():
+        expected = model.embed_chunks(x).numpy()
+    assert np.allclose(emb, expected, atol=1e-5)
