@@ -128,9 +128,14 @@ def test_rank_correlations_match_scipy_free_computation():
             "class": ["a", "b"] * 3,
             "fd": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
             "gain": [0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+            "recognisability": [0.1, 0.3, 0.2, 0.5, 0.4, 0.6],
         }
     )
-    out = rank_correlations(table, [("fd", "gain")]).set_index("level")
+    both = rank_correlations(table, [("fd", "gain"), ("fd", "recognisability")])
+    assert len(both) == 4
+    other = both[(both["y"] == "recognisability") & (both["level"] == "generator×class")]
+    assert other["spearman_rho"].iloc[0] == pytest.approx(1 - 6 * 4 / (6 * 35))  # 1 - 6Σd²/n(n²-1)
+    out = both[both["y"] == "gain"].set_index("level")
     assert out.loc["generator×class", "spearman_rho"] == pytest.approx(-1.0)
     assert out.loc["generator×class", "n_points"] == 6
     assert out.loc["generator", "spearman_rho"] == pytest.approx(-1.0)
@@ -171,3 +176,24 @@ def test_embeddings_are_the_chunk_features_before_the_heads(tmp_path):
     with torch.no_grad():
         expected = model.embed_chunks(x).numpy()
     assert np.allclose(emb, expected, atol=1e-5)
+
+
+def test_sweep_and_scatter_figures_are_written(tmp_path):
+    from augeval.plots import plot_distance_gain, plot_ratio_sweep
+
+    sweep = pd.DataFrame(
+        [
+            ("baseline", 0.0, 0.50, 0.45, 0.55),
+            ("g", 0.1, 0.55, 0.50, 0.60),
+            ("g", 0.3, 0.60, 0.54, 0.66),
+        ],
+        columns=["generator", "fraction", "mean", "ci_low", "ci_high"],
+    ).assign(metric="pr_auc_macro")
+    plot_ratio_sweep(sweep, tmp_path / "sweep.pdf", title="t")
+    scatter = pd.DataFrame(
+        {"generator": ["g", "g", "h"], "class": ["a", "b", "a"], "fd": [0.1, 0.2, 1.5],
+         "gain_pr_auc": [0.2, 0.1, -0.05]}
+    )  # fmt: skip
+    plot_distance_gain(scatter, tmp_path / "scatter.pdf", title="t")
+    for name in ("sweep.pdf", "scatter.pdf"):
+        assert (tmp_path / name).read_bytes()[:5] == b"%PDF-"

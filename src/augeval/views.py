@@ -162,7 +162,8 @@ def rank_correlations(table: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.D
     """Spearman rank correlation of each ``(x, y)`` column pair over the generator × class rows
     (``level = generator×class``) and over the per-generator means (``level = generator``)."""
     rows = []
-    means = table.groupby("generator")[[c for p in pairs for c in p]].mean()
+    columns = list(dict.fromkeys(c for pair in pairs for c in pair))
+    means = table.groupby("generator")[columns].mean()
     for x, y in pairs:
         for level, frame in (("generator×class", table), ("generator", means)):
             ok = frame[[x, y]].dropna()
