@@ -126,13 +126,21 @@ def test_sweep_without_the_default_fraction_listed_still_shares_it(tmp_path):
     assert counts["plot_ratio_sweep"] == 1
 
 
-def test_no_sweep_or_cas_unless_configured(tmp_path):
-    proc = run(tmp_path, SMALL, "-n", "--cores", "1")
-    counts = job_counts(proc)
-    assert not [r for r in counts if r.endswith("_sweep") or r.endswith("_cas")], counts
-    # the distance views need no training: on by default, one embedding job per label set × trial
-    assert counts["embed_clips"] == 2 * 2 and counts["frechet_distances"] == 2
+def test_no_extra_view_unless_configured(tmp_path):
+    counts = job_counts(run(tmp_path, SMALL, "-n", "--cores", "1"))
+    extra = ("_sweep", "_cas", "embed_clips", "frechet_distances", "make_which_generator")
+    assert not [r for r in counts if r.endswith(extra)], counts
     assert counts["train_classifier"] == 2 * 3 * 2
+
+
+def test_distance_views_train_nothing(tmp_path):
+    plain = job_counts(run(tmp_path, SMALL, "-n", "--cores", "1"))
+    counts = job_counts(run(tmp_path, with_(distance={"generators": ["noise"]}), "-n", "-c1"))
+    assert counts["embed_clips"] == 2 * 2  # label sets × baseline trials
+    assert counts["frechet_distances"] == counts["make_which_generator"] == 2
+    assert counts["plot_distance_gain"] == 2
+    trainings = ("train_classifier", "train_generator")
+    assert {r: counts.get(r) for r in trainings} == {r: plain.get(r) for r in trainings}
 
 
 def test_unknown_generator_in_a_selection_is_a_clear_error(tmp_path):

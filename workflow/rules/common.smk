@@ -240,8 +240,10 @@ SWEEP_GENERATORS = (
     else []
 )
 SWEEP_LABELSETS = _beyond_selection("sweep", "labelsets", LABELSETS, LABELSETS)
-DISTANCE_GENERATORS = _beyond_selection(
-    "distance", "generators", GENERATORS, GENERATORS
+DISTANCE_GENERATORS = (
+    _beyond_selection("distance", "generators", GENERATORS, GENERATORS)
+    if "distance" in config
+    else []
 )
 DISTANCE_LABELSETS = _beyond_selection("distance", "labelsets", LABELSETS, LABELSETS)
 CAS_GENERATORS = (
