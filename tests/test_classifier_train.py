@@ -108,3 +108,25 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
         load_checkpoint(bad)
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_epoch_size_real_takes_the_baseline_number_of_steps(tmp_path, monkeypatch):
+    from augeval.classifier.train import epoch_examples
+
+    df, indexes = fake_cache(tmp_path)
+    augmented = df.copy()
+    augmented.loc[augmented.index[:12], "source"] = "copy"  # 12 of 30 rows "generated"
+    assert epoch_examples(augmented, "all") == 30
+    assert epoch_examples(augmented, "real") == 18
+    assert epoch_examples(augmented[augmented["source"] == "copy"], "real") == 12  # generated only
+    one_epoch = PLAIN | {"schedule": [{"optimizer": "adam", "lr": 2e-3, "epochs": 1}]}
+    steps = []
+    adam_step = torch.optim.Adam.step
+    monkeypatch.setattr(
+        torch.optim.Adam, "step", lambda self, *a: steps.append(1) or adam_step(self, *a)
+    )
+    train(tmp_path, augmented, indexes, "all", cfg=one_epoch)
+    assert len(steps) == 5  # ceil(30 / batch 6)
+    steps.clear()
+    train(tmp_path, augmented, indexes, "real", cfg=one_epoch | {"epoch_size": "real"})
+    assert len(steps) == 3  # ceil(18 / 6): the baseline's steps

@@ -1,6 +1,6 @@
 rule plan_augmentation:
     input:
-        train="results/data/{labelset}/train.tsv",
+        unpack(get_plan_inputs),
     output:
         sources="results/augment/{generator}/{labelset}/sources.tsv",
         budget="results/augment/{generator}/{labelset}/budget.tsv",

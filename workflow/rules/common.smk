@@ -21,6 +21,8 @@ GENERATORS = list(config.get("generators", {}))
 CONTROLS = [g for g in GENERATORS if g in ("copy", "noise", "oracle")]
 TRAINABLE = [g for g in GENERATORS if g in ("samplernn", "ddsp")]
 VARIANTS = ["baseline"] + GENERATORS
+ORACLE_HOLDOUT = config.get("generators", {}).get("oracle", {}).get("holdout_fraction")
+HOLDOUT_DIR = "results/data/oracle_holdout"
 DEMO_DIR = "results/demo"
 DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 
@@ -46,10 +48,25 @@ def get_audio_root():
     return config["data"]["audio_root"]
 
 
-def get_split_metadata(wildcards):
+def get_original_split_metadata(split):
     name = DEMO_SPLIT if config["data"]["source"] == "demo" else config["data"]["split"]
     split_dir = Path(get_metadata_dir()) / "splits" / name
-    return str(split_dir / f"autotagging_moodtheme-{wildcards.split}.tsv")
+    return str(split_dir / f"autotagging_moodtheme-{split}.tsv")
+
+
+def get_split_metadata(wildcards):
+    """With the oracle's hold-out, every classifier trains on train minus the held-out artists."""
+    if ORACLE_HOLDOUT and wildcards.split == "train":
+        return f"{HOLDOUT_DIR}/train.tsv"
+    return get_original_split_metadata(wildcards.split)
+
+
+def get_plan_inputs(wildcards):
+    """The budget comes from train; the oracle's hold-out mode draws its sources from the pool."""
+    inputs = {"train": f"results/data/{wildcards.labelset}/train.tsv"}
+    if ORACLE_HOLDOUT and wildcards.generator == "oracle":
+        inputs["pool"] = f"results/data/{wildcards.labelset}/oracle_pool.tsv"
+    return inputs
 
 
 def get_feature_indexes(split):

@@ -47,3 +47,52 @@ rule make_manifest:
         audio_root=get_audio_root(),
     script:
         "../scripts/make_manifest.py"
+
+
+rule carve_oracle_holdout:
+    input:
+        train=get_original_split_metadata("train"),
+    output:
+        train=f"{HOLDOUT_DIR}/train.tsv",
+        pool=f"{HOLDOUT_DIR}/pool.tsv",
+    log:
+        "logs/data/carve_oracle_holdout.log",
+    benchmark:
+        "benchmarks/data/carve_oracle_holdout.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        fraction=ORACLE_HOLDOUT,
+        tags=config["labels"]["tags"],
+        seed=config["seed"],
+    script:
+        "../scripts/carve_oracle_holdout.py"
+
+
+rule make_pool_manifest:
+    input:
+        metadata=f"{HOLDOUT_DIR}/pool.tsv",
+        emotion_mapping=config["labels"]["emotion_mapping"],
+    output:
+        "results/data/{labelset}/oracle_pool.tsv",
+    log:
+        "logs/data/make_manifest/{labelset}_oracle_pool.log",
+    benchmark:
+        "benchmarks/data/make_manifest/{labelset}_oracle_pool.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        tags=config["labels"]["tags"],
+        multi_quadrant=config["labels"].get("multi_quadrant", "first_tag"),
+        audio_root=get_audio_root(),
+        allow_empty_classes=True,
+    script:
+        "../scripts/make_manifest.py"

@@ -19,7 +19,7 @@ def main():
     name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
     labels = sm.config["labels"]
     cfg = generator_config(sm.params.generator)
-    if name == "oracle":  # fresh music of each class: which tags make a class
+    if name == "oracle" and not cfg.get("holdout_fraction"):  # synthesised: a class's tags
         cfg["class_tags"] = labelset_from_config(labelset_name, labels).class_tags(labels["tags"])
     sources = pd.read_csv(sm.input.sources, sep="\t", dtype={"clip_id": str, "track_id": str})
     extra = {"features": sm.input.features} if "features" in sm.input.keys() else {}

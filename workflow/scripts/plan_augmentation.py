@@ -4,7 +4,8 @@ clips (the augmentation policy, augeval.augment)."""
 from augeval.atomic import atomic_path
 from augeval.augment import budget_table, draw_sources
 from augeval.data.labels import labelset_from_config
-from augeval.data.manifest import read_manifest
+from augeval.data.manifest import class_counts, read_manifest
+from augeval.errors import DataError
 from augeval.logs import run_logged
 from augeval.seeding import derive_seed
 
@@ -21,8 +22,20 @@ def main():
         clip_seconds=gen["clip_seconds"], duration=duration,
         visible_seconds=sm.params.visible_seconds,
     )  # fmt: skip
+    # The oracle's hold-out mode draws from the held-out pool; the budget is still train's.
+    pool = train
+    if "pool" in sm.input.keys():
+        pool = read_manifest(sm.input.pool, labelset.classes)
+        counts = class_counts(pool, labelset.classes)
+        empty = [c for c in labelset.classes if counts[c] == 0]
+        if empty:
+            raise DataError(
+                f"{sm.input.pool}: the oracle's held-out pool has no track of class(es) {empty}; "
+                "raise generators.oracle.holdout_fraction or drop the oracle (a class held by "
+                "a single train artist cannot be held out)"
+            )
     sources = draw_sources(
-        train, labelset.classes, dict(zip(budget["class"], budget["n_clips"], strict=True)),
+        pool, labelset.classes, dict(zip(budget["class"], budget["n_clips"], strict=True)),
         source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
         seed=derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset),
         clip_prefix=f"{sm.wildcards.generator}_{sm.wildcards.labelset}",

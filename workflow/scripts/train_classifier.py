@@ -16,9 +16,9 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 def main():
     labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
     torch.set_num_threads(sm.threads)
-    seed = derive_seed(
-        sm.params.seed, sm.wildcards.labelset, sm.wildcards.variant, sm.wildcards.trial
-    )
+    # Common random numbers: trial t of every variant starts from the same initial weights and
+    # random streams as the baseline's trial t, so paired differences measure the data.
+    seed = derive_seed(sm.params.seed, sm.wildcards.labelset, "classifier", sm.wildcards.trial)
     train_classifier(
         read_manifest(sm.input.train, labelset.classes),
         read_manifest(sm.input.validation, labelset.classes),

@@ -128,6 +128,16 @@ def recalibrate_batchnorm(
     model.eval()
 
 
+def epoch_examples(train_df: pd.DataFrame, epoch_size: str) -> int:
+    """Examples per epoch: all rows, or as many as the real rows (``source == "real"``)."""
+    if epoch_size == "all":
+        return len(train_df)
+    if epoch_size == "real":
+        n_real = int((train_df["source"] == "real").sum()) if "source" in train_df else 0
+        return n_real or len(train_df)  # no real rows (train on generated only): all of them
+    raise ConfigError(f"classifier.epoch_size must be 'all' or 'real', got {epoch_size!r}")
+
+
 def _config_digest(cfg: dict, classes, n_train: int, seed: int) -> str:
     blob = json.dumps([cfg, list(classes), n_train, seed], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -165,6 +175,8 @@ def train_classifier(
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
 
+    epoch_size = epoch_examples(train_df, cfg.get("epoch_size", "all"))
+    log.info("%d examples per epoch from %d train rows", epoch_size, len(train_ids))
     total_epochs = sum(p["epochs"] for p in phases)
     epoch, best_metric, best_epoch = 0, -math.inf, -1
     best_state = copy.deepcopy(model.state_dict())
@@ -203,7 +215,7 @@ def train_classifier(
         while epoch < phase_end:
             t0 = time.monotonic()
             model.train()
-            order = rng.permutation(len(train_ids))
+            order = rng.permutation(len(train_ids))[:epoch_size]
             losses = []
             for start in range(0, len(order), cfg["batch_size"]):
                 idx = order[start : start + cfg["batch_size"]]

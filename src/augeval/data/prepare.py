@@ -25,8 +25,11 @@ def prepare_manifest(
     out: str | os.PathLike,
     multi_quadrant: str = "first_tag",
     check_audio: bool = True,
+    allow_empty_classes: bool = False,
 ) -> pd.DataFrame:
-    """Write ``out`` for one label set and split; fail clearly on missing audio or empty classes."""
+    """Write ``out`` for one label set and split; fail clearly on missing audio or (unless
+    ``allow_empty_classes``, e.g. for the oracle's pool, which is checked where it is drawn from)
+    on empty classes."""
     labelset = make_labelset(labelset_name, tags, emotion_mapping, multi_quadrant)
     tracks = read_metadata(metadata)
     df = build_manifest(tracks, labelset, audio_root)
@@ -41,7 +44,9 @@ def prepare_manifest(
             )
     counts = class_counts(df, labelset.classes)
     empty = [c for c, n in counts.items() if n == 0]
-    if empty:
+    if empty and allow_empty_classes:
+        log.warning("%s: no track has class(es) %s of label set %s", metadata, empty, labelset_name)
+    elif empty:
         raise DataError(
             f"{metadata}: no track has class(es) {empty} of label set {labelset_name}; remove them "
             "from labels.tags or check the mapping file"

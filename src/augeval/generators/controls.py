@@ -4,9 +4,10 @@
 * ``noise``: pink (1/f) noise shaped by the source excerpt's loudness envelope: a negative
   control that keeps loudness dynamics and nothing musical.
 * ``oracle``: fresh music of the drawn class that the classifier never saw: the ceiling a perfect
-  generator could reach. On the demo corpus it synthesises new tracks (new artists/timbres) with
-  tags of the drawn class; on real data it needs a held-out pool of real tracks (not built yet:
-  enabling it there is a configuration error).
+  generator could reach. With ``holdout_fraction`` (required on real data) the policy draws its
+  sources from an artist-disjoint pool carved out of train (:mod:`augeval.data.holdout`) and the
+  oracle copies those excerpts; without it (demo corpus only) it synthesises new tracks (new
+  artists/timbres) with tags of the drawn class.
 
 All three run through the same policy (``sources.tsv``), rules, tables and figures as real
 generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate`` (16000).
@@ -107,11 +108,14 @@ class NoiseControl(_Control):
 
 
 class OracleControl(_Control):
-    """Fresh demo music of the drawn class; ``cfg['class_tags']`` maps each class to its tags."""
+    """Held-out real music (``holdout_fraction``: the sources come from the pool) or fresh demo
+    music of the drawn class (``cfg['class_tags']`` maps each class to its tags)."""
 
     name = "oracle"
 
     def make(self, source, n, sr, cfg, rng):
+        if cfg.get("holdout_fraction"):
+            return CopyControl().make(source, n, sr, cfg, rng)
         tags = [t for t in cfg["class_tags"][source["drawn_class"]] if t in DEMO_TAG_PROFILES]
         if not tags:
             raise ConfigError(

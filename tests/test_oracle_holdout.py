@@ -1,0 +1,74 @@
+"""The oracle's hold-out mode run by the real snakemake: the demo corpus stands in for real data."""
+
+import shutil
+import subprocess
+
+import pandas as pd
+import yaml
+from test_workflow import REPO, SNAKEMAKE, TINY, planned_jobs, snakemake
+
+from augeval.data.mtg import read_metadata
+
+HOLDOUT = dict(
+    TINY,
+    labelsets=["emotion"],
+    data=dict(TINY["data"], demo=dict(TINY["data"]["demo"], n_tracks=120)),
+    generators={"oracle": {"clip_seconds": 2, "holdout_fraction": 0.3}},
+)
+
+
+def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(HOLDOUT))
+    target = "results/augment/oracle/emotion/train.tsv"
+    dry = snakemake(
+        tmp_path, "-n", "--cores", "1", "results/classifier/emotion/baseline/trial-0/checkpoint.pt"
+    )
+    assert "carve_oracle_holdout" in planned_jobs(dry)  # the baseline trains on the reduced split
+    snakemake(tmp_path, "--cores", "2", target)
+
+    original = read_metadata(
+        tmp_path / "results/demo/splits/split-0/autotagging_moodtheme-train.tsv"
+    )
+    kept = read_metadata(tmp_path / "results/data/oracle_holdout/train.tsv")
+    pool = read_metadata(tmp_path / "results/data/oracle_holdout/pool.tsv")
+    assert len(kept) + len(pool) == len(original)
+    assert len(pool) >= 0.3 * len(original)
+    assert not {t.artist_id for t in kept} & {t.artist_id for t in pool}
+
+    train = pd.read_csv(tmp_path / "results/data/emotion/train.tsv", sep="\t", dtype=str)
+    pool_ids = {t.track_id for t in pool}
+    assert not set(train["track_id"]) & pool_ids  # the classifiers' train split lost the pool
+    sources = pd.read_csv(
+        tmp_path / "results/augment/oracle/emotion/sources.tsv", sep="\t", dtype=str
+    )
+    assert set(sources["track_id"]) <= pool_ids  # the oracle drew only held-out music
+    budget = pd.read_csv(tmp_path / "results/augment/oracle/emotion/budget.tsv", sep="\t")
+    assert len(sources) == budget["n_clips"].sum()
+    augmented = pd.read_csv(tmp_path / target, sep="\t", dtype=str)
+    generated = augmented[augmented["source"] == "oracle"]
+    assert len(generated) == len(sources)
+    assert (augmented["source"] == "real").sum() == len(train)
+
+
+def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "resources", tmp_path / "resources")
+    paper = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "1"]
+
+    paper["generators"] = {"oracle": {"clip_seconds": 10}}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(paper))
+    bad = subprocess.run(
+        [*cmd, "--configfile", str(tmp_path / "bad.yaml")], capture_output=True, text=True
+    )
+    assert bad.returncode != 0
+    assert "holdout_fraction" in bad.stdout + bad.stderr
+
+    paper["generators"] = {"oracle": {"clip_seconds": 10, "holdout_fraction": 0.05}}
+    (tmp_path / "good.yaml").write_text(yaml.safe_dump(paper))
+    good = subprocess.run(
+        [*cmd, "--configfile", str(tmp_path / "good.yaml")], capture_output=True, text=True
+    )
+    assert good.returncode == 0, good.stderr[-3000:]
+    jobs = planned_jobs(good)
+    assert {"carve_oracle_holdout", "make_pool_manifest", "generate_control"} <= jobs
