@@ -7,10 +7,10 @@ import torch
 from sklearn import metrics as skm
 
 from augeval.augment import generated_only_train
+from augeval.checkpoints import save_checkpoint
 from augeval.classifier.predict import embed_manifest
-from augeval.classifier.train import train_classifier
+from augeval.classifier.train import build_model
 from augeval.errors import DataError
-from augeval.features import MelStore
 from augeval.views import (
     cas_table,
     rank_correlations,
@@ -157,21 +157,21 @@ def test_embeddings_are_the_chunk_features_before_the_heads(tmp_path):
         tmp_path / "shard-0.tsv", sep="\t", index=False
     )
     df = pd.DataFrame(manifest, columns=["track_id", "path", "duration_s", "labels", "source"])
-    cfg = {
-        "pretrained": "none", "width_mult": 0.25, "input_frames": 64, "chunk_frames": 32,
-        "batch_size": 4, "crop": "first", "selection_metric": "roc_auc_macro",
-        "schedule": [{"optimizer": "adam", "lr": 1e-3, "epochs": 1}], "bn_batches": 1,
-    }  # fmt: skip
     torch.manual_seed(0)
+    cfg = {"width_mult": 0.25, "pretrained": "none", "chunk_frames": 32}
+    model = build_model(2, cfg, n_mels)
+    checkpoint = {
+        "model": model.state_dict(),
+        "classes": ["a", "b"],
+        "model_config": cfg | {"n_mels": n_mels},
+        "input_frames": 64,
+    }
+    save_checkpoint(checkpoint, tmp_path / "c.pt")
     index = [str(tmp_path / "shard-0.tsv")]
-    train_classifier(df, df, ["a", "b"], MelStore(index), cfg, n_mels, 1, tmp_path / "c.pt")
     ids, emb = embed_manifest(tmp_path / "c.pt", df, index, batch_size=3)
     assert ids == list(df["track_id"]) and emb.shape == (8, 2, 256) and emb.dtype == np.float32
     # independent path: the model's own chunk embedding of the first 64 frames, in dB / 100
-    from augeval.checkpoints import load_checkpoint
-    from augeval.classifier.train import model_from_checkpoint
-
-    model = model_from_checkpoint(load_checkpoint(tmp_path / "c.pt"))
+    model.eval()
     x = torch.from_numpy(np.stack([m[:, :64] for m in mels]).astype(np.float32) / 100)
     with torch.no_grad():
         expected = model.embed_chunks(x).numpy()
