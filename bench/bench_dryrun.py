@@ -50,8 +50,16 @@ def main() -> None:
         (empty / "Snakefile").write_text(EMPTY)
         runs = {
             "paper-scale (config/mtg_jamendo.yaml)": (
-                [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile",
-                 str(paper / "config/mtg_jamendo.yaml"), "-n", "--cores", "4"],
+                [
+                    *SNAKEMAKE,
+                    "--snakefile",
+                    str(REPO / "Snakefile"),
+                    "--configfile",
+                    str(paper / "config/mtg_jamendo.yaml"),
+                    "-n",
+                    "--cores",
+                    "4",
+                ],
                 paper,
             ),  # fmt: skip
             "empty one-rule workflow": ([*SNAKEMAKE, "-n", "--cores", "1"], empty),
