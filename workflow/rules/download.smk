@@ -1,11 +1,5 @@
-# Opt-in: `snakemake download_audio --configfile config/mtg_jamendo.yaml` fetches the dataset's
-# audio archives into data.audio_root. Nothing else depends on it, so an existing audio folder
-# is used as it is.
-rule download_audio:
-    input:
-        get_download_receipts,
-
-
+# One archive of the dataset's audio into data.audio_root; the opt-in target rule download_audio
+# (in the Snakefile) asks for all of them.
 rule download_archive:
     input:
         checksums=get_download_checksums,
