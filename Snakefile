@@ -14,6 +14,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/augment.smk"
@@ -29,3 +30,11 @@ rule all:
     default_target: True
     input:
         get_final_output(),
+
+
+# Opt-in: `snakemake download_audio --configfile config/mtg_jamendo.yaml` fetches the dataset's
+# audio archives into data.audio_root. Nothing else depends on it, so an existing audio folder
+# is used as it is.
+rule download_audio:
+    input:
+        get_download_receipts,

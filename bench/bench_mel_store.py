@@ -24,7 +24,8 @@ def make_cache(root: Path, tracks: int, frames: int, shards: int) -> list[Path]:
     indexes = []
     for k in range(shards):
         ids = [f"t{i}" for i in range(k, tracks, shards)]
-        np.save(root / f"shard-{k}.npy", rng.normal(-40, 10, (96, frames * len(ids))).astype("f2"))
+        mel = rng.normal(-40, 10, (96, frames * len(ids))).astype("f2")
+        np.save(root / f"shard-{k}.npy", np.asfortranarray(mel))  # frame-major, as build_shard
         index = pd.DataFrame(
             {"track_id": ids, "shard": f"shard-{k}.npy", "start": np.arange(len(ids)) * frames,
              "n_frames": frames}

@@ -5,7 +5,10 @@ n_fft 512, hop 256, Hann, 96 Slaney mel bands (unit-area triangles) over 0–600
 
 A shard ``shard-K.npy`` holds the mels of its tracks concatenated along time, shape
 ``(n_mels, total_frames)``; ``shard-K.tsv`` says where each track lies
-(``track_id shard start n_frames``).
+(``track_id shard start n_frames``). The array is stored in Fortran (frame-major) order, so one
+track's mel, or any window of it, is a single contiguous run of bytes on disk: a random crop is one
+sequential read, and :func:`build_shard` streams the mels to disk one track at a time, so its
+memory does not grow with the shard. (``np.load`` reads either order; older C-order shards work.)
 :class:`MelStore` reads any number of shards by memory map, so the classifier never loads a whole
 split into memory and a cache can be rebuilt one shard at a time.
 """
@@ -13,6 +16,8 @@ split into memory and a cache can be rebuilt one shard at a time.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,7 @@ import torchaudio.transforms as T
 
 from augeval.atomic import atomic_path
 from augeval.audio import read_audio
+from augeval.classifier.data import fit_frames
 from augeval.errors import DataError
 
 
@@ -89,19 +95,29 @@ def build_shard(
     out_npy: str | os.PathLike,
     out_index: str | os.PathLike,
 ) -> None:
-    """Compute the mels of every manifest row into one shard (atomic ``.npy`` + index TSV)."""
+    """Compute the mels of every manifest row into one shard (atomic ``.npy`` + index TSV).
+
+    Each track's mel is appended to a temporary body file as soon as it is computed (frame-major
+    float16), and the ``.npy`` header is written in front of it at the end, so memory holds one
+    track at a time whatever the shard's size.
+    """
+    out_npy = Path(out_npy)
     extractor = MelExtractor(params)
-    mels, rows, start = [], [], 0
-    for track_id, path in zip(manifest["track_id"], manifest["path"], strict=True):
-        mel = extractor.from_file(path).astype(np.float16)
-        mels.append(mel)
-        rows.append((track_id, start, mel.shape[1]))
-        start += mel.shape[1]
-    frames = np.concatenate(mels, axis=1) if mels else np.zeros((params.n_mels, 0), np.float16)
-    with atomic_path(out_npy) as tmp:
-        np.save(tmp, frames)
+    rows, start = [], 0
+    out_npy.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=out_npy.parent) as body:
+        for track_id, path in zip(manifest["track_id"], manifest["path"], strict=True):
+            mel = extractor.from_file(path)
+            body.write(np.ascontiguousarray(mel.T, dtype="<f2").tobytes())
+            rows.append((track_id, start, mel.shape[1]))
+            start += mel.shape[1]
+        body.seek(0)
+        header = {"descr": "<f2", "fortran_order": True, "shape": (params.n_mels, start)}
+        with atomic_path(out_npy) as tmp, open(tmp, "wb") as out:
+            np.lib.format.write_array_header_1_0(out, header)
+            shutil.copyfileobj(body, out, 1 << 22)
     index = pd.DataFrame(rows, columns=["track_id", "start", "n_frames"])
-    index.insert(1, "shard", Path(out_npy).name)
+    index.insert(1, "shard", out_npy.name)
     with atomic_path(out_index) as tmp:
         index.to_csv(tmp, sep="\t", index=False)
 
@@ -124,8 +140,7 @@ class MelStore:
     def __len__(self) -> int:
         return len(self._where)
 
-    def get(self, track_id: str) -> np.ndarray:
-        """The cached dB mel ``(n_mels, n_frames)`` of a track, as float32."""
+    def _locate(self, track_id: str) -> tuple[np.ndarray, int, int]:
         try:
             shard, start, n = self._where[track_id]
         except KeyError:
@@ -134,4 +149,27 @@ class MelStore:
             ) from None
         if shard not in self._arrays:
             self._arrays[shard] = np.load(shard, mmap_mode="r")
-        return np.asarray(self._arrays[shard][:, start : start + n], dtype=np.float32)
+        return self._arrays[shard], start, n
+
+    def length(self, track_id: str) -> int:
+        """Cached frames of a track (from the index; reads no mel data)."""
+        if track_id not in self._where:
+            self._locate(track_id)  # raises the DataError
+        return self._where[track_id][2]
+
+    def get(self, track_id: str) -> np.ndarray:
+        """The cached dB mel ``(n_mels, n_frames)`` of a track, as float32."""
+        array, start, n = self._locate(track_id)
+        return np.asarray(array[:, start : start + n], dtype=np.float32)
+
+    def window(self, track_id: str, n_frames: int, offset: int = 0) -> np.ndarray:
+        """``(n_mels, n_frames)`` float32 frames from ``offset``, reading only those frames.
+
+        Same rule as :func:`augeval.classifier.data.fit_frames`: the offset is clamped so the
+        window fits, and a track shorter than the window is tiled.
+        """
+        array, start, n = self._locate(track_id)
+        if n < n_frames:
+            return fit_frames(np.asarray(array[:, start : start + n], np.float32), n_frames)
+        offset = min(max(offset, 0), n - n_frames)
+        return np.asarray(array[:, start + offset : start + offset + n_frames], np.float32)

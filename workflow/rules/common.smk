@@ -34,6 +34,7 @@ wildcard_constraints:
     generator="|".join(GENERATORS) or "NO_GENERATOR",
     trial=r"\d+",
     shard=r"\d+",
+    archive=r"[A-Za-z0-9_.-]+",
 
 
 def get_metadata_dir():
@@ -46,6 +47,28 @@ def get_audio_root():
     if config["data"]["source"] == "demo":
         return f"{DEMO_DIR}/audio"
     return config["data"]["audio_root"]
+
+
+def get_download_config(wildcards):
+    if "download" not in config["data"]:
+        raise ValueError(
+            "data.download is not configured; add it (see config/mtg_jamendo.yaml) to fetch the "
+            "audio, or point data.audio_root at an existing copy"
+        )
+    return config["data"]["download"]
+
+
+def get_download_checksums(wildcards):
+    return get_download_config(wildcards)["checksums"]
+
+
+def get_download_receipts(wildcards):
+    """One receipt per archive named in the checksum list (read only when download_audio runs)."""
+    lines = Path(get_download_checksums(wildcards)).read_text().splitlines()
+    names = [
+        line.split()[1].lstrip("*") for line in lines if line.strip() and line[0] != "#"
+    ]
+    return [f"results/download/{name.removesuffix('.tar')}.tsv" for name in names]
 
 
 def get_original_split_metadata(split):

@@ -25,7 +25,7 @@ import torch
 
 from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.classifier import augment
-from augeval.classifier.data import DB_SCALE, fit_frames, random_offset
+from augeval.classifier.data import DB_SCALE, random_offset
 from augeval.classifier.model import MoodClassifier
 from augeval.data.manifest import label_matrix
 from augeval.errors import ConfigError
@@ -64,10 +64,10 @@ def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer
 
 def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> torch.Tensor:
     """Stack model inputs ``(B, n_mels, n_frames)`` in dB / 100."""
-    windows = []
-    for i, track_id in enumerate(track_ids):
-        mel = store.get(track_id)
-        windows.append(fit_frames(mel, n_frames, 0 if offsets is None else offsets[i]))
+    windows = [
+        store.window(track_id, n_frames, 0 if offsets is None else offsets[i])
+        for i, track_id in enumerate(track_ids)
+    ]
     return torch.from_numpy(np.stack(windows) / DB_SCALE).float()
 
 
@@ -171,7 +171,7 @@ def train_classifier(
     y_train = torch.from_numpy(label_matrix(train_df, classes).astype(np.float32))
     y_val = label_matrix(val_df, classes)
     train_ids, val_ids = list(train_df["track_id"]), list(val_df["track_id"])
-    lengths = np.array([store.get(t).shape[1] for t in train_ids])
+    lengths = np.array([store.length(t) for t in train_ids])
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
 

@@ -1,0 +1,192 @@
+"""Paper scale: the shipped MTG-Jamendo split-0 metadata, its label sets, and the planned DAG.
+
+Golden numbers come from the dataset's published facts and the paper's label files
+(resources/mtg-jamendo/README.md, the shared emotion-mapping note), not from the code under test.
+"""
+
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from augeval.data.labels import make_labelset
+from augeval.data.manifest import build_manifest
+from augeval.data.mtg import SPLITS, read_metadata, read_tag_list
+
+REPO = Path(__file__).resolve().parents[1]
+MTG = REPO / "resources" / "mtg-jamendo"
+CONFIG = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
+SPLIT_DIR = MTG / "splits" / CONFIG["data"]["split"]
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {s: read_metadata(SPLIT_DIR / f"autotagging_moodtheme-{s}.tsv") for s in SPLITS}
+
+
+def test_split_sizes_and_artists(splits):
+    assert {s: len(t) for s, t in splits.items()} == {
+        "train": 9949,
+        "validation": 3802,
+        "test": 4231,
+    }
+    artists = {s: {t.artist_id for t in tracks} for s, tracks in splits.items()}
+    assert {s: len(a) for s, a in artists.items()} == {
+        "train": 874,
+        "validation": 307,
+        "test": 327,
+    }
+    assert not artists["train"] & artists["validation"]
+    assert not artists["train"] & artists["test"]
+    assert not artists["validation"] & artists["test"]
+    ids = [t.track_id for tracks in splits.values() for t in tracks]
+    assert len(ids) == len(set(ids)) == 9949 + 3802 + 4231
+
+
+def test_paths_follow_the_archive_layout(splits):
+    # PATH is NN/ID.mp3 with NN the last two digits of the numeric id (one folder per archive)
+    for tracks in splits.values():
+        for t in tracks:
+            number = int(t.track_id.removeprefix("track_"))
+            assert t.path == f"{number % 100:02d}/{number}.mp3", t
+            assert t.duration > 0 and t.tags
+
+
+def test_56_tags_in_every_split_and_in_the_config(splits):
+    official = read_tag_list(MTG / "tags" / "moodtheme_split.txt")
+    assert len(official) == 56
+    assert CONFIG["labels"]["tags"] == official
+    for tracks in splits.values():
+        assert {tag for t in tracks for tag in t.tags} == set(official)
+    mean_tags = {s: sum(len(t.tags) for t in tr) / len(tr) for s, tr in splits.items()}
+    assert mean_tags == pytest.approx({"train": 1.80, "validation": 1.66, "test": 1.79}, abs=0.005)
+    train_counts = Counter(tag for t in splits["train"] for tag in t.tags)
+    assert train_counts["happy"] == 927 and train_counts["sexy"] == 59
+
+
+def test_mood_manifest_keeps_every_track(splits):
+    mood = make_labelset("mood", CONFIG["labels"]["tags"])
+    for split, tracks in splits.items():
+        df = build_manifest(tracks, mood, "/audio")
+        assert len(df) == len(tracks), split
+        assert df["path"].str.match(r"^/audio/\d\d/\d+\.mp3$").all()
+
+
+EMOTION = {  # the paper's label files (see the shared emotion-mapping note)
+    "train": {
+        "activated_pleasant": 1278,
+        "deactivated_pleasant": 953,
+        "activated_unpleasant": 791,
+        "deactivated_unpleasant": 452,
+    },
+    "validation": {
+        "activated_pleasant": 524,
+        "deactivated_pleasant": 311,
+        "activated_unpleasant": 252,
+        "deactivated_unpleasant": 215,
+    },
+    "test": {
+        "activated_pleasant": 462,
+        "deactivated_pleasant": 344,
+        "activated_unpleasant": 420,
+        "deactivated_unpleasant": 252,
+    },
+}
+
+
+def test_emotion_relabelling_matches_the_papers_split_sizes(splits):
+    emotion = make_labelset(
+        "emotion",
+        CONFIG["labels"]["tags"],
+        REPO / CONFIG["labels"]["emotion_mapping"],
+        CONFIG["labels"]["multi_quadrant"],
+    )
+    for split, tracks in splits.items():
+        df = build_manifest(tracks, emotion, "/audio")
+        assert dict(Counter(df["labels"])) == EMOTION[split], split
+    assert {s: sum(c.values()) for s, c in EMOTION.items()} == {
+        "train": 3474,
+        "validation": 1302,
+        "test": 1478,
+    }
+
+
+def test_emotion_tie_rule_matters_on_real_data(splits):
+    # 'drop' removes the tracks whose tags hit several quadrants, so the counts must shrink
+    args = (CONFIG["labels"]["tags"], REPO / CONFIG["labels"]["emotion_mapping"])
+    first = make_labelset("emotion", *args, "first_tag")
+    drop = make_labelset("emotion", *args, "drop")
+    n_first = sum(len(build_manifest(t, first, "/a")) for t in splits.values())
+    n_drop = sum(len(build_manifest(t, drop, "/a")) for t in splits.values())
+    assert n_first == 3474 + 1302 + 1478
+    assert n_first - n_drop == 359  # multi-quadrant tracks in the paper's files
+
+
+def expected_jobs(cfg: dict) -> dict[str, int]:
+    """Jobs per rule, counted from the config by hand (the DAG's shape in the design notes)."""
+    n_sets, n_splits, n_trials = len(cfg["labelsets"]), 3, cfg["trials"]
+    gens = list(cfg["generators"])
+    controls = [g for g in gens if g in ("copy", "noise")]
+    trainable = [g for g in gens if g in ("samplernn", "ddsp")]
+    variants = 1 + len(gens)
+    jobs = {
+        "make_manifest": n_sets * n_splits,
+        "mel_shard": n_splits * cfg["features"]["shards"],
+        "plan_augmentation": len(gens) * n_sets,
+        "train_generator": len(trainable) * n_sets,
+        "ddsp_features": 3 * n_sets,  # train, validation, sources
+        "generate_control": len(controls) * n_sets,
+        "generate_model": len(trainable) * n_sets,
+        "mel_generated": len(gens) * n_sets,
+        "augment_train": len(gens) * n_sets,
+        "train_classifier": variants * n_sets * n_trials,
+        "predict_classifier": variants * n_sets * n_trials,
+        "compute_metrics": variants * n_sets * n_trials,
+        "predict_generated": len(gens) * n_sets * n_trials,
+        "summarize_metrics": variants * n_sets,
+        "plot_confusion": variants * n_sets,
+        "make_table3": n_sets,
+        "plot_class_durations": n_sets,
+        "make_table1": 1,
+        "all": 1,
+    }
+    if "distance" in cfg:  # beyond the paper: embeddings of the baseline, no training
+        jobs |= {
+            "embed_clips": n_sets * n_trials,
+            "frechet_distances": n_sets,
+            "make_which_generator": n_sets,
+            "plot_distance_gain": n_sets,
+        }
+    jobs["total"] = sum(jobs.values())
+    return jobs
+
+
+def job_table(out: str) -> dict[str, int]:
+    """The first 'Job stats' table of a dry run."""
+    lines = out.splitlines()
+    start = lines.index("Job stats:") + 3
+    table = {}
+    for line in lines[start:]:
+        parts = line.split()
+        if len(parts) != 2:
+            break
+        table[parts[0]] = int(parts[1])
+    return table
+
+
+def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
+    for part in ("config", "resources"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    assert not Path(CONFIG["data"]["audio_root"]).exists()
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--configfile", "config/mtg_jamendo.yaml"]
+    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = job_table(proc.stdout)
+    assert table == expected_jobs(CONFIG)
+    assert table["total"] == 198 + 10  # + the distance view's 10 jobs
+    assert "download" not in proc.stdout  # fetching the audio is opt-in

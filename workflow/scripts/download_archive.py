@@ -1,0 +1,31 @@
+"""Rule download_archive: fetch, verify and unpack one audio archive into data.audio_root."""
+
+import pandas as pd
+
+from augeval.atomic import atomic_path
+from augeval.data.download import DownloadError, fetch_archive, read_checksums
+from augeval.logs import run_logged
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def main():
+    cfg = sm.params.download
+    archives = {a.stem: a for a in read_checksums(sm.input.checksums)}
+    if sm.wildcards.archive not in archives:
+        raise DownloadError(f"{sm.wildcards.archive} is not listed in {sm.input.checksums}")
+    archive = archives[sm.wildcards.archive]
+    files = fetch_archive(
+        archive,
+        cfg["base_url"],
+        cfg.get("archives_dir", "results/download/archives"),
+        sm.params.audio_root,
+        keep_archive=cfg.get("keep_archives", False),
+        retries=cfg.get("retries", 5),
+    )
+    receipt = pd.DataFrame({"archive": archive.name, "sha256": archive.sha256, "path": files})
+    with atomic_path(sm.output[0]) as tmp:
+        receipt.to_csv(tmp, sep="\t", index=False)
+
+
+run_logged(sm.log[0], main)
