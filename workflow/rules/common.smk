@@ -1,5 +1,6 @@
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.utils import validate
 
@@ -49,6 +50,16 @@ def get_split_metadata(wildcards):
     name = DEMO_SPLIT if config["data"]["source"] == "demo" else config["data"]["split"]
     split_dir = Path(get_metadata_dir()) / "splits" / name
     return str(split_dir / f"autotagging_moodtheme-{wildcards.split}.tsv")
+
+
+def get_all_split_metadata(wildcards=None):
+    return {split: get_split_metadata(SimpleNamespace(split=split)) for split in SPLITS}
+
+
+def get_audio_check_seconds():
+    """Audio decoded per track by check_audio: what the mel cache reads from its start."""
+    f = config["features"]
+    return (f["max_frames"] - 1) * f["hop_length"] / f["sample_rate"]
 
 
 def get_feature_indexes(split):
@@ -195,6 +206,7 @@ def get_final_output():
         "results/metrics/{labelset}/{variant}/summary.tsv",
         "results/figures/confusion_{labelset}_{variant}.pdf",
     ]
+    per_labelset.append("results/data/{labelset}/rejected.tsv")
     return (
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)
