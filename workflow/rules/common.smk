@@ -1,13 +1,20 @@
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
-
 # Scripts import the augeval library from src/ whether it is pip-installed (.venv) or not (conda).
 SRC_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC_DIR)
+
+from augeval.config_check import check_config
+
+# Every violation with its key path and allowed values, before Snakemake's own check (which
+# reports only the first one) fills in the schema defaults.
+check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+validate(config, "../schemas/config.schema.yaml")
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in [SRC_DIR, os.environ.get("PYTHONPATH")] if p)
 )

@@ -176,7 +176,12 @@ def audit_split(
     if len(fixed):
         log.info("%d track(s) usable after a fix, e.g. %s", len(fixed), fixed["reason"].iloc[0])
     if len(bad) and policy == "error":
-        listing = "\n".join(f"  {p}: {r}" for p, r in zip(bad["path"], bad["reason"], strict=True))
+        lines = [f"  {p}: {r}" for p, r in zip(bad["path"], bad["reason"], strict=True)]
+        if len(lines) > 50:  # e.g. a wrong data.audio_root: every file is missing
+            for line in lines:
+                log.error("unusable audio:%s", line)
+            lines = lines[:50] + [f"  ... and {len(lines) - 50} more (all listed in the log)"]
+        listing = "\n".join(lines)
         raise AudioError(
             f"{where}: {len(bad)} of {len(audit)} audio file(s) are unusable:\n{listing}\n"
             "fix or replace them, or set data.on_bad_audio: skip to leave them out (they are "
