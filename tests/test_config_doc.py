@@ -27,3 +27,10 @@ def test_every_schema_key_is_documented_and_nothing_else():
     # spot checks that the walk reaches $ref'd, nested and list-item keys
     assert {"data.on_bad_audio", "generators.samplernn.dim", "classifier.schedule[].lr"} <= paths
     assert "generators.ddsp.resources.gpu" in paths
+
+
+def test_every_schema_key_has_a_description():
+    undocumented = [
+        path for path, sub, _ in iter_keys(SCHEMA, SCHEMA) if not sub.get("description")
+    ]
+    assert not undocumented, f"add a description to these keys in the schema: {undocumented}"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from test_report import results_in_report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,3 +116,11 @@ def test_bad_audio_error_stops_and_skip_lists_it(two_runs):
     assert "not decodable audio" in rejected["reason"].iloc[0]
     after = pd.read_csv(workdir / "results/data/emotion/train.tsv", sep="\t")
     assert list(after["track_id"]) == list(train["track_id"].iloc[1:])
+
+    # the report shows the rejected track, with a caption that says what the table means
+    report = snakemake(workdir, "--report", "report.html", *targets, config="skip.yaml")
+    assert report.returncode == 0, report.stderr[-3000:]
+    results = results_in_report((workdir / "report.html").read_text())
+    (entry,) = [e for p, e in results.items() if p.endswith("emotion/rejected.tsv")]
+    assert "left out because their audio is unusable" in entry["caption"]
+    assert "emotion label set" in entry["caption"]  # wildcards rendered
