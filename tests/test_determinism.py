@@ -108,7 +108,8 @@ def test_bad_audio_error_stops_and_skip_lists_it(two_runs):
 
     skip = dict(TINY, data=dict(TINY["data"], on_bad_audio="skip"))
     (workdir / "skip.yaml").write_text(yaml.safe_dump(skip))
-    ok = snakemake(workdir, "--forcerun", "check_audio", *targets, config="skip.yaml")
+    table1 = "results/tables/table1_durations.tsv"
+    ok = snakemake(workdir, "--forcerun", "check_audio", *targets, table1, config="skip.yaml")
     assert ok.returncode == 0, ok.stderr[-5000:]
     rejected = pd.read_csv(workdir / "results/data/emotion/rejected.tsv", sep="\t")
     assert list(rejected["track_id"]) == [train["track_id"].iloc[0]]
@@ -116,9 +117,11 @@ def test_bad_audio_error_stops_and_skip_lists_it(two_runs):
     assert "not decodable audio" in rejected["reason"].iloc[0]
     after = pd.read_csv(workdir / "results/data/emotion/train.tsv", sep="\t")
     assert list(after["track_id"]) == list(train["track_id"].iloc[1:])
+    counts = pd.read_csv(workdir / table1, sep="\t").set_index("split")["rejected_tracks"]
+    assert counts.to_dict() == {"train": 1, "validation": 0, "test": 0}  # the count is shown
 
     # the report shows the rejected track, with a caption that says what the table means
-    report = snakemake(workdir, "--report", "report.html", *targets, config="skip.yaml")
+    report = snakemake(workdir, "--report", "report.html", *targets, table1, config="skip.yaml")
     assert report.returncode == 0, report.stderr[-3000:]
     results = results_in_report((workdir / "report.html").read_text())
     (entry,) = [e for p, e in results.items() if p.endswith("emotion/rejected.tsv")]
