@@ -41,3 +41,88 @@ def test_oracle_is_demo_only_for_now():
     cfg["generators"]["oracle"] = {"clip_seconds": 10}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(cfg, SCHEMA)
+
+
+# ---- messages: every violation names the key path and the allowed values ----------------------
+
+from augeval.config_check import check_config, config_errors  # noqa: E402
+from augeval.errors import ConfigError  # noqa: E402
+
+SCHEMA_PATH = REPO / "workflow/schemas/config.schema.yaml"
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            lambda c: c["generators"].update(samplrnn=c["generators"].pop("samplernn")),
+            "generators.samplrnn: unknown key; allowed: copy, noise, oracle, samplernn, ddsp "
+            "(did you mean 'samplernn'?)",
+        ),
+        (
+            lambda c: c["classifier"].update(crop="middle"),
+            "classifier.crop: 'middle' is not allowed; allowed values: random, first",
+        ),
+        (
+            lambda c: c["labels"]["tags"].append("hapy"),  # unknown tag
+            "labels.tags[10]: 'hapy' is not allowed; allowed values: action, adventure,",
+        ),
+        (lambda c: c.update(trials=0), "trials: 0 is less than the minimum of 1"),
+        (
+            lambda c: c["classifier"]["schedule"][0].update(optimizer="adamw"),
+            "classifier.schedule[0].optimizer: 'adamw' is not allowed; allowed values: adam, sgd",
+        ),
+        (
+            lambda c: c["data"].update(on_bad_audio="ignore"),
+            "data.on_bad_audio: 'ignore' is not allowed; allowed values: error, skip",
+        ),
+        (lambda c: c["features"].pop("n_mels"), "features.n_mels: required key is missing"),
+        (
+            lambda c: c["generators"]["samplernn"].update(dimm=3),
+            "generators.samplernn.dimm: unknown key; allowed: clip_seconds,",
+        ),
+    ],
+)
+def test_violation_messages_name_key_and_allowed_values(edit, expected):
+    cfg = copy.deepcopy(load("config.yaml"))
+    edit(cfg)
+    errors = config_errors(cfg, SCHEMA)
+    assert any(line.startswith(expected) for line in errors), errors
+    with pytest.raises(ConfigError, match="config/README.md"):
+        check_config(cfg, SCHEMA_PATH)
+
+
+def test_every_violation_is_listed_not_just_the_first():
+    cfg = copy.deepcopy(load("config.yaml"))
+    cfg["classifier"]["crop"] = "middle"
+    cfg["tables"]["f1_thresholds"] = "train"
+    cfg["seed"] = -1
+    errors = config_errors(cfg, SCHEMA)
+    assert [e.split(":")[0] for e in errors] == ["classifier.crop", "seed", "tables.f1_thresholds"]
+
+
+def test_oracle_on_real_data_says_why():
+    cfg = load("mtg_jamendo.yaml")
+    cfg["generators"]["oracle"] = {"clip_seconds": 10}
+    (line,) = config_errors(cfg, SCHEMA)
+    assert line.startswith("generators.oracle.holdout_fraction: required key is missing")
+    assert "held-out" in line  # and says why
+
+
+def test_generator_typo_is_caught_by_snakemake_before_any_job(tmp_path):
+    import subprocess
+    import sys
+
+    cfg = copy.deepcopy(load("config.yaml"))
+    cfg["generators"]["ddps"] = cfg["generators"].pop("ddsp")
+    cfg["labels"]["emotion_mapping"] = str(REPO / "config/emotion_mapping.tsv")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "bad.yaml"), "-n"]
+    cmd += ["--cores", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "generators.ddps: unknown key; allowed: copy, noise, oracle, samplernn, ddsp" in out
+    assert "did you mean 'ddsp'?" in out
+    assert "Job stats" not in out and not (tmp_path / "results").exists()  # nothing planned

@@ -134,6 +134,8 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     trainable = [g for g in gens if g in ("samplernn", "ddsp")]
     variants = 1 + len(gens)
     jobs = {
+        "check_audio": n_splits,  # one early audio check per split
+        "list_rejected": n_sets,
         "make_manifest": n_sets * n_splits,
         "mel_shard": n_splits * cfg["features"]["shards"],
         "plan_augmentation": len(gens) * n_sets,
@@ -188,5 +190,5 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = job_table(proc.stdout)
     assert table == expected_jobs(CONFIG)
-    assert table["total"] == 198 + 10  # + the distance view's 10 jobs
+    assert table["total"] == 198 + 10 + 5  # + the distance view's 10 jobs, the audio checks' 5
     assert "download" not in proc.stdout  # fetching the audio is opt-in

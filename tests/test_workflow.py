@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
+from test_report import results_in_report
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -270,6 +271,11 @@ def test_html_report_has_the_tables_and_figures(tiny_run):
     report = (workdir / "results/report.html").read_text(errors="replace")
     for name in ("table3_emotion.md", "confusion_mood_noise.pdf", "class_durations_emotion.pdf"):
         assert name in report, name
+    results = results_in_report(report)
+    names = {Path(path).name for path in results}
+    assert {"table1_durations.tsv", "rejected.tsv", "confusion_mood_ddsp.pdf"} <= names
+    for path, entry in results.items():  # every figure/table has its rendered caption
+        assert len(entry["caption"]) > 100 and "{{" not in entry["caption"], path
 
 
 def test_dry_run_plans_the_paper_scale_config(tmp_path):
@@ -291,4 +297,4 @@ def test_schema_violation_is_reported_before_any_job(tmp_path):
     proc = snakemake(tmp_path, "-n", "--cores", "1", check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert "instance['trials']" in out and "minimum" in out
+    assert "trials: 0 is less than the minimum of 1" in out

@@ -165,9 +165,14 @@ def per_class_table(
 
 
 def durations_table(
-    manifests: dict[tuple[str, str], pd.DataFrame], visible_seconds: float
+    manifests: dict[tuple[str, str], pd.DataFrame],
+    visible_seconds: float,
+    rejected: dict[tuple[str, str], int] | None = None,
 ) -> pd.DataFrame:
-    """Hours per label set and split: whole tracks, classifier-visible part, paper's Table I."""
+    """Hours per label set and split: whole tracks, classifier-visible part, paper's Table I.
+
+    ``rejected`` counts the tracks left out for unusable audio (``data.on_bad_audio: skip``).
+    """
     rows = []
     for (labelset, split), df in manifests.items():
         seconds = df["duration_s"].astype(float)
@@ -176,6 +181,7 @@ def durations_table(
                 "labelset": labelset,
                 "split": split,
                 "tracks": len(df),
+                "rejected_tracks": (rejected or {}).get((labelset, split), 0),
                 "hours_full": seconds.sum() / 3600,
                 "hours_visible": seconds.clip(upper=visible_seconds).sum() / 3600,
                 "visible_seconds_per_track": visible_seconds,

@@ -1,13 +1,20 @@
 import os
 import re
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
-
 # Scripts import the augeval library from src/ whether it is pip-installed (.venv) or not (conda).
 SRC_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC_DIR)
+
+from augeval.config_check import check_config
+
+# Every violation with its key path and allowed values, before Snakemake's own check (which
+# reports only the first one) fills in the schema defaults.
+check_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+validate(config, "../schemas/config.schema.yaml")
 os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in [SRC_DIR, os.environ.get("PYTHONPATH")] if p)
 )
@@ -90,6 +97,17 @@ def get_plan_inputs(wildcards):
     if ORACLE_HOLDOUT and wildcards.generator == "oracle":
         inputs["pool"] = f"results/data/{wildcards.labelset}/oracle_pool.tsv"
     return inputs
+
+
+def get_all_split_metadata(wildcards=None):
+    # The original splits: the train audit also covers the tracks held out for the oracle.
+    return {split: get_original_split_metadata(split) for split in SPLITS}
+
+
+def get_audio_check_seconds():
+    """Audio decoded per track by check_audio: what the mel cache reads from its start."""
+    f = config["features"]
+    return (f["max_frames"] - 1) * f["hop_length"] / f["sample_rate"]
 
 
 def get_feature_indexes(split):
@@ -236,6 +254,7 @@ def get_final_output():
         "results/metrics/{labelset}/{variant}/summary.tsv",
         "results/figures/confusion_{labelset}_{variant}.pdf",
     ]
+    per_labelset.append("results/data/{labelset}/rejected.tsv")
     return (
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)

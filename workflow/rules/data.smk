@@ -25,10 +25,39 @@ rule demo_corpus:
         "../scripts/make_demo_corpus.py"
 
 
+rule check_audio:
+    input:
+        unpack(get_all_split_metadata),
+        emotion_mapping=config["labels"]["emotion_mapping"],
+    output:
+        "results/data/audio_check/{split}.tsv",
+    log:
+        "logs/data/check_audio/{split}.log",
+    benchmark:
+        "benchmarks/data/check_audio/{split}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        labelsets=LABELSETS,
+        labels=config["labels"],
+        audio_root=get_audio_root(),
+        sample_rate=config["features"]["sample_rate"],
+        read_seconds=get_audio_check_seconds(),
+        min_seconds=config["data"].get("min_seconds", 1.0),
+        policy=config["data"].get("on_bad_audio", "error"),
+    script:
+        "../scripts/check_audio.py"
+
+
 rule make_manifest:
     input:
         metadata=get_split_metadata,
         emotion_mapping=config["labels"]["emotion_mapping"],
+        audit="results/data/audio_check/{split}.tsv",
     output:
         "results/data/{labelset}/{split}.tsv",
     log:
@@ -47,6 +76,32 @@ rule make_manifest:
         audio_root=get_audio_root(),
     script:
         "../scripts/make_manifest.py"
+
+
+rule list_rejected:
+    input:
+        expand("results/data/audio_check/{split}.tsv", split=SPLITS),
+    output:
+        report(
+            "results/data/{labelset}/rejected.tsv",
+            caption="../report/rejected.rst",
+            category="Data",
+            labels={"label set": "{labelset}", "table": "rejected audio"},
+        ),
+    log:
+        "logs/data/list_rejected/{labelset}.log",
+    benchmark:
+        "benchmarks/data/list_rejected/{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        splits=SPLITS,
+    script:
+        "../scripts/list_rejected.py"
 
 
 rule carve_oracle_holdout:
@@ -77,6 +132,7 @@ rule make_pool_manifest:
     input:
         metadata=f"{HOLDOUT_DIR}/pool.tsv",
         emotion_mapping=config["labels"]["emotion_mapping"],
+        audit="results/data/audio_check/train.tsv",  # the pool's tracks come from train
     output:
         "results/data/{labelset}/oracle_pool.tsv",
     log:

@@ -110,7 +110,10 @@ rule make_table3:
 
 rule make_table1:
     input:
-        expand("results/data/{labelset}/{split}.tsv", labelset=LABELSETS, split=SPLITS),
+        manifests=expand(
+            "results/data/{labelset}/{split}.tsv", labelset=LABELSETS, split=SPLITS
+        ),
+        rejected=expand("results/data/{labelset}/rejected.tsv", labelset=LABELSETS),
     output:
         report(
             "results/tables/table1_durations.tsv",

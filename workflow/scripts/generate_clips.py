@@ -3,19 +3,18 @@
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import write_manifest
 from augeval.generators import generator_config, make_generator
 from augeval.logs import run_logged
-from augeval.seeding import derive_seed
+from augeval.seeding import derive_seed, set_deterministic
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    torch.set_num_threads(sm.threads)
+    set_deterministic(sm.threads)
     name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
     labels = sm.config["labels"]
     cfg = generator_config(sm.params.generator)

@@ -15,6 +15,7 @@ def main():
         sm.params.audio_root,
         sm.output[0],
         multi_quadrant=sm.params.multi_quadrant,
+        audit=sm.input.audit,
         allow_empty_classes=sm.params.get("allow_empty_classes", False),
     )
 

@@ -2,17 +2,16 @@
 more manifests (the real validation/test splits, or a generator's clips scored by the baseline
 classifier); one prediction TSV per manifest."""
 
-import torch
-
 from augeval.classifier.predict import predict_manifest, write_predictions
 from augeval.data.manifest import read_manifest
 from augeval.logs import run_logged
+from augeval.seeding import set_deterministic
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    torch.set_num_threads(sm.threads)
+    set_deterministic(sm.threads)
     features = list(sm.input.features)
     for manifest, out in zip(sm.input.manifests, sm.output, strict=True):
         predictions = predict_manifest(

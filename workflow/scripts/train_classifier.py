@@ -1,21 +1,19 @@
 """Rule train_classifier: train one classifier (label set × variant × trial)."""
 
-import torch
-
 from augeval.checkpoints import resolve_device
 from augeval.classifier.train import train_classifier
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest
 from augeval.features import MelStore
 from augeval.logs import run_logged
-from augeval.seeding import derive_seed
+from augeval.seeding import derive_seed, set_deterministic
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
     labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
-    torch.set_num_threads(sm.threads)
+    set_deterministic(sm.threads)
     # Common random numbers: trial t of every variant starts from the same initial weights and
     # random streams as the baseline's trial t, so paired differences measure the data.
     seed = derive_seed(sm.params.seed, sm.wildcards.labelset, "classifier", sm.wildcards.trial)

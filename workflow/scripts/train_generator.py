@@ -1,17 +1,15 @@
 """Rule train_generator: train a generator (SampleRNN, DDSP) on one label set's train split."""
 
-import torch
-
 from augeval.data.manifest import read_manifest
 from augeval.generators import generator_config, make_generator
 from augeval.logs import run_logged
-from augeval.seeding import derive_seed
+from augeval.seeding import derive_seed, set_deterministic
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    torch.set_num_threads(sm.threads)
+    set_deterministic(sm.threads)
     name, labelset = sm.wildcards.generator, sm.wildcards.labelset
     extra = {}
     if "train_features" in sm.input.keys():

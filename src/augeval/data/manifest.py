@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from augeval.atomic import atomic_path
+from augeval.data.checks import resolve_audio_path
 from augeval.data.labels import LabelSet
 from augeval.data.mtg import Track
 from augeval.errors import DataError
@@ -78,9 +79,15 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def build_manifest(
-    tracks: list[Track], labelset: LabelSet, audio_root: str | os.PathLike
+    tracks: list[Track],
+    labelset: LabelSet,
+    audio_root: str | os.PathLike,
+    where: str = "metadata",
 ) -> pd.DataFrame:
-    """Manifest rows for the tracks that have at least one label in ``labelset``."""
+    """Manifest rows for the tracks that have at least one label in ``labelset``.
+
+    A PATH that is absolute or leaves ``audio_root`` (``..``) is a :class:`DataError`.
+    """
     rows = []
     for t in tracks:
         labels = labelset.labels_for(t.tags)
@@ -88,7 +95,7 @@ def build_manifest(
             rows.append(
                 {
                     "track_id": t.track_id,
-                    "path": str(Path(audio_root) / t.path),
+                    "path": str(resolve_audio_path(audio_root, t.path, where)),
                     "duration_s": t.duration,
                     "labels": LABEL_SEP.join(labels),
                     "source": "real",
