@@ -3,9 +3,11 @@
 Trains ``MODEL`` (classifier, samplernn or ddsp) at test size on data made in ``DIR``, through
 ``augeval.logs.run_logged`` like the workflow scripts, writing ``DIR/run/checkpoint.pt``. After
 every optimiser step it prints ``step N`` (flushed) and sleeps briefly, so the test can signal it
-mid-training.
+mid-training
+(``AUGEVAL_TEST_STEP_SLEEP`` seconds, default 0.03).
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from augeval.logs import run_logged  # noqa: E402
 
-STEP_SLEEP_S = 0.03
+STEP_SLEEP_S = float(os.environ.get("AUGEVAL_TEST_STEP_SLEEP", "0.03"))
 SEED = 3
 
 

@@ -141,3 +141,33 @@ def test_deleted_figure_replans_only_its_plot_rule(slurm_run):
     jobs = planned_jobs(snakemake(workdir, "-n", *TARGETS))
     print("incremental: deleted figure re-plans", jobs)
     assert jobs == {"plot_class_durations"}, jobs
+
+
+def test_usr1_from_slurm_reaches_training_in_its_job_step(cluster, tmp_path):
+    """What `--signal=USR1@120` does near the time limit, sent now with `scancel --signal`:
+    SLURM signals the job step (srun), where the training runs; it saves and stops."""
+    driver = REPO / "tests" / "preempt_driver.py"
+    out = tmp_path / "job.out"
+    step = f"srun -n1 {sys.executable} {driver} classifier {tmp_path} {tmp_path / 'train.log'}"
+    env = os.environ | {"PYTHONPATH": str(REPO / "src"), "AUGEVAL_TEST_STEP_SLEEP": "0.5"}
+    submit = ["sbatch", "--parsable", "-o", str(out), "--mem=2000", "--wrap", step]
+    job = subprocess.run(submit, capture_output=True, text=True, check=True, env=env).stdout
+    job = job.strip().split(";")[0]
+
+    def state():
+        cmd = ["squeue", "--states=all", "--noheader", "--format=%T", "--jobs", job]
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+
+    deadline = time.monotonic() + 300
+    while "step 3" not in (out.read_text() if out.exists() else ""):
+        assert time.monotonic() < deadline and state() in ("PENDING", "RUNNING"), state()
+        time.sleep(0.5)
+    subprocess.run(["scancel", "--signal=USR1", job], check=True)
+    while state() in ("PENDING", "RUNNING", "COMPLETING"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert state() == "FAILED"  # exit status 128 + SIGUSR1: Snakemake would retry it
+    log = (tmp_path / "train.log").read_text()
+    assert "stopped by SIGUSR1 after saving the training state" in log
+    assert (tmp_path / "run/train_state.pt").exists()
+    assert not (tmp_path / "run/checkpoint.pt").exists()
