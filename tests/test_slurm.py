@@ -55,7 +55,8 @@ def cluster():
     proc = subprocess.run(start, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     started_here = "SLURM up in" in proc.stderr
-    print(f"\ncluster ready in {time.monotonic() - t0:.1f} s ({proc.stderr.strip()})")
+    how = "started" if started_here else "already running"
+    print(f"\nSLURM cluster {how}, ready in {time.monotonic() - t0:.1f} s")
     yield
     if started_here:
         subprocess.run(["bash", str(CLUSTER), "stop"], timeout=120, check=True)
