@@ -6,6 +6,8 @@ import logging
 import sys
 from collections.abc import Callable
 
+from augeval.preempt import Preempted
+
 
 def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> logging.Logger:
     """Send ``augeval`` log records to ``log_file`` (overwritten) and stderr."""
@@ -22,10 +24,17 @@ def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> log
 
 
 def run_logged(log_file: str | None, main: Callable[[], None]) -> None:
-    """Run a script's ``main`` with logging set up; a failure is logged with its traceback."""
+    """Run a script's ``main`` with logging set up; a failure is logged with its traceback.
+
+    A training job stopped by SIGTERM/SIGUSR1 (:class:`augeval.preempt.Preempted`) exits with
+    status 128 + the signal number after its state is saved, and a re-run resumes it.
+    """
     logger = setup_logging(log_file)
     try:
         main()
+    except Preempted as exc:  # the state is saved: exit non-zero so that the job is re-run
+        logger.warning("%s", exc)
+        raise SystemExit(exc.exit_code) from None
     except Exception:
         logger.exception("job failed")
         raise

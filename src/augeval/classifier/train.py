@@ -4,7 +4,10 @@ Readable top to bottom: :func:`train_classifier` runs the configured phases (e.g
 schedule: Adam 1e-4 for 60 epochs, then SGD at 1e-3, 1e-4, 1e-5 for 20 epochs each, each SGD phase
 restarting from the best weights so far), logs one line per epoch, keeps the weights that score best
 on ``selection_metric`` over the validation split, and saves a resumable training state every
-``checkpoint_every`` epochs so a killed or preempted job continues where it stopped.
+``checkpoint_every`` epochs so a killed or preempted job continues where it stopped. Between
+epochs it also saves every ``checkpoint_minutes`` minutes and on SIGTERM/SIGUSR1 (then stops, see
+:mod:`augeval.preempt`); such a mid-epoch state holds the epoch's batch order and position, so the
+resumed run continues with the very next batch.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from augeval.data.manifest import label_matrix
 from augeval.errors import ConfigError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
+from augeval.preempt import DEFAULT_MINUTES, Preemption
 
 log = logging.getLogger("augeval.classifier")
 
 MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames")
+RUNTIME_KEYS = ("checkpoint_minutes",)  # may change between a run and its resumption
 
 
 def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
@@ -139,6 +144,7 @@ def epoch_examples(train_df: pd.DataFrame, epoch_size: str) -> int:
 
 
 def _config_digest(cfg: dict, classes, n_train: int, seed: int) -> str:
+    cfg = {k: v for k, v in cfg.items() if k not in RUNTIME_KEYS}
     blob = json.dumps([cfg, list(classes), n_train, seed], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -154,11 +160,25 @@ def train_classifier(
     checkpoint_path: str | os.PathLike,
     device: str | torch.device = "cpu",
     on_epoch_end: Callable[[int], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Train, select on validation, write ``checkpoint_path`` atomically; return its contents.
 
-    ``on_epoch_end(epoch)`` is called after each epoch's resumable state is saved.
+    ``on_epoch_end(epoch)`` is called after each epoch's resumable state is saved,
+    ``on_step(epoch, batch)`` after each optimiser step (``epoch`` counts completed epochs).
+    A SIGTERM/SIGUSR1 saves the state and raises :class:`augeval.preempt.Preempted`.
     """
+    with Preemption(cfg.get("checkpoint_minutes", DEFAULT_MINUTES)) as preempt:
+        return _train(
+            train_df, val_df, classes, store, cfg, n_mels, seed, checkpoint_path, device,
+            on_epoch_end, on_step, preempt,
+        )  # fmt: skip
+
+
+def _train(
+    train_df, val_df, classes, store, cfg, n_mels, seed, checkpoint_path, device,
+    on_epoch_end, on_step, preempt: Preemption,
+) -> dict:  # fmt: skip
     checkpoint_path = Path(checkpoint_path)
     state_path = checkpoint_path.with_name("train_state.pt")
     n_frames = cfg["input_frames"]
@@ -182,6 +202,7 @@ def train_classifier(
     best_state = copy.deepcopy(model.state_dict())
     history: list[dict] = []
     optimizer_state = None
+    resume = None  # (order, next batch start, losses) of a state saved mid-epoch
     if state_path.exists():
         state = load_checkpoint(state_path)
         if state.get("digest") == digest:
@@ -195,9 +216,35 @@ def train_classifier(
             rng.bit_generator.state = json.loads(state["numpy_rng"])
             gen.set_state(state["torch_gen"])
             torch.set_rng_state(state["torch_rng"])
-            log.info("resuming from %s at epoch %d/%d", state_path, epoch, total_epochs)
+            where = f"epoch {epoch}/{total_epochs}"
+            if state.get("order") is not None:
+                resume = (np.asarray(state["order"]), state["next_batch"], state["losses"])
+                where += f" + {state['next_batch'] // cfg['batch_size']} batches"
+            log.info("resuming from %s at %s", state_path, where)
         else:
             log.warning("ignoring %s: it was written for another configuration", state_path)
+
+    def save_state(optimizer, position=None):
+        order, next_batch, losses = position or (None, 0, [])
+        save_checkpoint(
+            {
+                "digest": digest,
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "best": best_state,
+                "best_metric": best_metric,
+                "best_epoch": best_epoch,
+                "history": history,
+                "numpy_rng": json.dumps(rng.bit_generator.state),
+                "torch_gen": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "order": None if order is None else [int(i) for i in order],
+                "next_batch": next_batch,
+                "losses": list(losses),
+            },
+            state_path,
+        )
 
     phase_start = 0
     for phase_index, phase in enumerate(phases):
@@ -206,7 +253,8 @@ def train_classifier(
             phase_start = phase_end
             continue
         optimizer = make_optimizer(model, phase)
-        if epoch == phase_start and phase.get("reload_best", False) and best_epoch >= 0:
+        reload = epoch == phase_start and phase.get("reload_best", False) and best_epoch >= 0
+        if reload and resume is None:
             model.load_state_dict(best_state)
             log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
         elif optimizer_state is not None:
@@ -215,9 +263,12 @@ def train_classifier(
         while epoch < phase_end:
             t0 = time.monotonic()
             model.train()
-            order = rng.permutation(len(train_ids))[:epoch_size]
-            losses = []
-            for start in range(0, len(order), cfg["batch_size"]):
+            if resume is not None:  # continue the epoch that a signal or the timer cut
+                order, first, losses = resume
+                resume = None
+            else:
+                order, first, losses = rng.permutation(len(train_ids))[:epoch_size], 0, []
+            for start in range(first, len(order), cfg["batch_size"]):
                 idx = order[start : start + cfg["batch_size"]]
                 offsets = [
                     random_offset(lengths[i], n_frames, rng) if cfg["crop"] == "random" else 0
@@ -235,6 +286,12 @@ def train_classifier(
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
+                batch = start // cfg["batch_size"] + 1
+                if preempt.save_due():
+                    save_state(optimizer, (order, start + cfg["batch_size"], losses))
+                    preempt.saved(f"epoch {epoch + 1} batch {batch}")
+                if on_step is not None:
+                    on_step(epoch, batch)
             recalibrate_batchnorm(
                 model, store, train_ids, n_frames, cfg["batch_size"], cfg.get("bn_batches", 100)
             )
@@ -261,22 +318,8 @@ def train_classifier(
                 " *best*" if improved else "",
             )
             if epoch % cfg.get("checkpoint_every", 1) == 0 or epoch == total_epochs:
-                save_checkpoint(
-                    {
-                        "digest": digest,
-                        "epoch": epoch,
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "best": best_state,
-                        "best_metric": best_metric,
-                        "best_epoch": best_epoch,
-                        "history": history,
-                        "numpy_rng": json.dumps(rng.bit_generator.state),
-                        "torch_gen": gen.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                    },
-                    state_path,
-                )
+                save_state(optimizer)
+                preempt.saved(f"epoch {epoch}")
             if on_epoch_end is not None:
                 on_epoch_end(epoch)
         phase_start = phase_end

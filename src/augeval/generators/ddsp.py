@@ -36,8 +36,9 @@ on the demo corpus (125 train excerpts) takes about 80 s on one CPU core):
   (demo 3e-3; 1e-2 stalls); ``lr_decay`` factor per ``lr_decay_steps`` steps (1.0 = constant;
   Magenta: 0.98 per 10000); ``grad_clip`` 3.0 (global grad norm); ``epochs`` 100 (demo 8);
   ``val_every`` epochs between validations, the last epoch always validated (demo 2);
-  ``checkpoint_every`` epochs between resumable states; ``device`` auto | cpu | cuda; ``threads``
-  torch CPU threads (0 = leave as is).
+  ``checkpoint_every`` epochs between resumable states; ``checkpoint_minutes`` 30, minutes between
+  mid-epoch saves (a SIGTERM/SIGUSR1 saves and stops, :mod:`augeval.preempt`); ``device``
+  auto | cpu | cuda; ``threads`` torch CPU threads (0 = leave as is).
 
 Checkpoints are plain dicts saved atomically (``model``, ``model_config``, ``feature_config``,
 ``best_epoch``, ``best_val_loss``, ``history``) and loaded with ``weights_only=True``. While
@@ -89,6 +90,7 @@ from augeval.generators.ddsp_synth import (
     multiscale_spectral_loss,
     nyquist_mask,
 )
+from augeval.preempt import DEFAULT_MINUTES, Preemption
 from augeval.seeding import derive_seed
 
 log = logging.getLogger("augeval.generators.ddsp")
@@ -115,6 +117,7 @@ DEFAULTS: dict = FEATURE_DEFAULTS | {
     "epochs": 100,
     "val_every": 1,
     "checkpoint_every": 1,
+    "checkpoint_minutes": DEFAULT_MINUTES,
     "device": "auto",
     "threads": 0,
 }
@@ -132,7 +135,7 @@ MODEL_KEYS = (
     "reverb_seconds",
 )
 # Keys that do not change what training computes (a resumed run may change them).
-_RUNTIME_KEYS = ("device", "threads", "resources", "checkpoint_every")
+_RUNTIME_KEYS = ("device", "threads", "resources", "checkpoint_every", "checkpoint_minutes")
 NOISE_BIAS = -5.0  # noise magnitudes start small (Magenta's initial bias)
 VALIDATION_NOISE_SEED = 1
 
@@ -386,13 +389,26 @@ def train_ddsp(
     seed: int,
     checkpoint_path: str | os.PathLike,
     on_epoch_end: Callable[[int], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Train on ``train``, keep the weights with the lowest validation loss, write the checkpoint
-    atomically and return it. ``on_epoch_end(epoch)`` runs after each epoch's state is saved.
+    atomically and return it. ``on_epoch_end(epoch)`` runs after each epoch's state is saved,
+    ``on_step(epoch, step)`` after each optimiser step (``epoch`` counts completed epochs).
+
+    Between epochs the state is also saved every ``checkpoint_minutes`` and on SIGTERM/SIGUSR1,
+    which then raises :class:`augeval.preempt.Preempted` (see :mod:`augeval.preempt`); such a
+    mid-epoch state keeps the epoch's batch order and position, so a resumed run continues with
+    the next batch.
 
     With an empty validation set the last validated epoch's weights are kept (``best_val_loss`` is
     then that epoch's training loss).
     """
+    minutes = resolve_config(cfg)["checkpoint_minutes"]
+    with Preemption(minutes) as preempt:
+        return _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step, preempt)
+
+
+def _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step, preempt):
     if len(train) == 0:
         raise DataError("ddsp: no training excerpts (is the train manifest empty?)")
     cfg = resolve_config(cfg)
@@ -411,6 +427,7 @@ def train_ddsp(
     epoch, step, best_epoch, best_loss = 0, 0, -1, math.inf
     best_state = copy.deepcopy(model.state_dict())
     history: list[dict] = []
+    resume = None  # (order, next batch start, losses) of a state saved mid-epoch
     if state_path.exists():
         state = load_checkpoint(state_path)  # on the CPU: RNG states must stay there
         if state.get("digest") == digest:
@@ -425,7 +442,11 @@ def train_ddsp(
             rng.bit_generator.state = json.loads(state["numpy_rng"])
             gen.set_state(state["noise_rng"])
             torch.set_rng_state(state["torch_rng"])
-            log.info("resuming from %s at epoch %d/%d", state_path, epoch, epochs)
+            where = f"epoch {epoch}/{epochs}"
+            if state.get("order") is not None:
+                resume = (np.asarray(state["order"]), state["next_batch"], state["losses"])
+                where += f" + {state['next_batch'] // batch_size} batches (step {step})"
+            log.info("resuming from %s at %s", state_path, where)
         else:
             log.warning("ignoring %s: it was written for another configuration", state_path)
 
@@ -437,12 +458,39 @@ def train_ddsp(
         n_params,
         device,
     )
+
+    def save_state(position=None):
+        order, next_batch, losses = position or (None, 0, [])
+        save_checkpoint(
+            {
+                "digest": digest,
+                "epoch": epoch,
+                "step": step,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "best": best_state,
+                "best_loss": best_loss,
+                "best_epoch": best_epoch,
+                "history": history,
+                "numpy_rng": json.dumps(rng.bit_generator.state),
+                "noise_rng": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "order": None if order is None else [int(i) for i in order],
+                "next_batch": next_batch,
+                "losses": list(losses),
+            },
+            state_path,
+        )
+
     while epoch < epochs:
         t0 = time.monotonic()
         model.train()
-        losses = []
-        order = rng.permutation(len(train))
-        for start in range(0, len(order), batch_size):
+        if resume is not None:  # continue the epoch that a signal or the timer cut
+            order, first, losses = resume
+            resume = None
+        else:
+            order, first, losses = rng.permutation(len(train)), 0, []
+        for start in range(first, len(order), batch_size):
             idx = order[start : start + batch_size]
             audio, f0, loudness = train.batch(idx, device)
             noise = torch.rand((len(idx), f0.shape[1], model.hop), generator=gen) * 2 - 1
@@ -462,6 +510,11 @@ def train_ddsp(
             optimizer.step()
             step += 1
             losses.append(loss.item())
+            if preempt.save_due():
+                save_state((order, start + batch_size, losses))
+                preempt.saved(f"epoch {epoch + 1} step {step}")
+            if on_step is not None:
+                on_step(epoch, step)
         epoch += 1
         entry = {"epoch": epoch, "step": step, "lr": lr, "loss": float(np.mean(losses))}
         validate = epoch % int(cfg["val_every"]) == 0 or epoch == epochs
@@ -490,23 +543,8 @@ def train_ddsp(
             " *best*" if improved else "",
         )
         if epoch % int(cfg["checkpoint_every"]) == 0 or epoch == epochs:
-            save_checkpoint(
-                {
-                    "digest": digest,
-                    "epoch": epoch,
-                    "step": step,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "best": best_state,
-                    "best_loss": best_loss,
-                    "best_epoch": best_epoch,
-                    "history": history,
-                    "numpy_rng": json.dumps(rng.bit_generator.state),
-                    "noise_rng": gen.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                },
-                state_path,
-            )
+            save_state()
+            preempt.saved(f"epoch {epoch}")
         if on_epoch_end is not None:
             on_epoch_end(epoch)
 
@@ -553,6 +591,7 @@ class DDSPGenerator:
         train_features: str | os.PathLike | None = None,
         validation_features: str | os.PathLike | None = None,
         on_epoch_end: Callable[[int], None] | None = None,
+        on_step: Callable[[int, int], None] | None = None,
     ) -> None:
         cfg = resolve_config(cfg)
         _apply_threads(cfg)
@@ -560,7 +599,7 @@ class DDSPGenerator:
         val_set = load_clip_set(
             validation, cfg, validation_features, "ddsp validation", int(cfg["max_val_clips"])
         )
-        train_ddsp(train_set, val_set, cfg, seed, checkpoint_path, on_epoch_end=on_epoch_end)
+        train_ddsp(train_set, val_set, cfg, seed, checkpoint_path, on_epoch_end, on_step)
 
     def generate(
         self,

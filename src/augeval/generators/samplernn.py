@@ -26,6 +26,8 @@ grad_clip           1.0          every gradient value clipped to [-grad_clip, gr
 steps               100000       optimiser steps, one per ``seq_len`` segment (demo 2000)
 val_every           1000         steps between validations (demo 250)
 save_every          val_every    steps between resumable ``train_state.pt`` saves
+checkpoint_minutes  30           also save every that many minutes; a SIGTERM/SIGUSR1 saves
+                                 at the next step and stops (:mod:`augeval.preempt`)
 val_chunks          64           fixed validation excerpts of ``chunk_seconds`` (demo 8)
 loader_workers      4            threads decoding training audio ahead of the model (demo 2)
 prime_seconds       4.0          prime read from each source at ``offset_s``
@@ -90,6 +92,7 @@ from augeval.generators.samplernn_model import (
     dequantize,
     quantize,
 )
+from augeval.preempt import DEFAULT_MINUTES, Preemption
 
 __all__ = [
     "DEFAULTS",
@@ -119,6 +122,7 @@ DEFAULTS = {
     "steps": 100000,
     "val_every": 1000,
     "save_every": None,  # None: val_every
+    "checkpoint_minutes": DEFAULT_MINUTES,
     "val_chunks": 64,
     "loader_workers": 4,
     "prime_seconds": 4.0,
@@ -337,8 +341,15 @@ class SampleRNNGenerator:
 
         ``on_step(step)`` runs after every optimiser step (after any state save),
         ``on_validation(step, val_bits)`` after every validation. Returns the checkpoint dict.
+        A SIGTERM/SIGUSR1 saves the state and raises :class:`augeval.preempt.Preempted`.
         """
         c = resolve_config(cfg)
+        with Preemption(c["checkpoint_minutes"]) as preempt:
+            return self._fit(
+                train, validation, c, checkpoint_path, seed, on_step, on_validation, preempt
+            )
+
+    def _fit(self, train, validation, c, checkpoint_path, seed, on_step, on_validation, preempt):
         checkpoint_path = Path(checkpoint_path)
         state_path = checkpoint_path.with_name("train_state.pt")
         device = resolve_device(c["device"])
@@ -421,7 +432,8 @@ class SampleRNNGenerator:
                     acc, t_last = [0.0, 0], now
                     if on_validation is not None:
                         on_validation(step, bits)
-                if step % c["save_every"] == 0 and step < c["steps"]:
+                regular = step % c["save_every"] == 0
+                if step < c["steps"] and (regular or preempt.save_due()):
                     save_checkpoint(
                         {
                             "digest": digest,
@@ -441,6 +453,7 @@ class SampleRNNGenerator:
                         },
                         state_path,
                     )
+                    preempt.saved(f"step {step}")
                 if on_step is not None:
                     on_step(step)
         finally:

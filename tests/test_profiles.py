@@ -1,0 +1,78 @@
+"""The cluster profile: GPUs for exactly the GPU rules, and few SLURM jobs at paper scale.
+
+Both come from a real paper-scale dry-run through ``--profile profiles/slurm`` (no cluster needed:
+a dry-run submits nothing), so the resources checked are the ones the SLURM plugin would turn into
+``sbatch`` options.
+"""
+
+import collections
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
+GPU_RULES = {"train_classifier", "train_generator", "generate_model", "generate_jukebox"}
+
+
+def plan(proc_output: str):
+    """(rule, resources) per job, and the SLURM submission units (a group job is one)."""
+    jobs, units, rule = [], collections.Counter(), None
+    for line in proc_output.splitlines():
+        if m := re.match(r"\[.*\] Group job (\S+)", line):
+            units[f"group {m.group(1)}"] += 1
+        if m := re.match(r"(\s*)(?:local)?rule (\S+):$", line):
+            rule = m.group(2)
+            if not m.group(1):  # not inside a group job
+                units[rule] += 1
+        if rule and (m := re.match(r"\s*resources: (.*)$", line)):
+            jobs.append((rule, dict(kv.split("=", 1) for kv in m.group(1).split(", "))))
+            rule = None
+    return jobs, units
+
+
+@pytest.fixture(scope="module")
+def paper_plan(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("paper")
+    for name in ("config", "resources"):
+        shutil.copytree(REPO / name, workdir / name)
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(workdir), "--profile", str(PROFILE.parent), "-n"]
+    cmd += ["--configfile", "config/mtg_jamendo.yaml"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return plan(proc.stdout + proc.stderr)
+
+
+def test_production_profile_requests_gpus_for_exactly_the_gpu_rules(paper_plan):
+    jobs, _ = paper_plan
+    gpu_jobs = {rule for rule, res in jobs if int(res.get("gpu", 0)) > 0}
+    cpu_rules = {rule for rule, _ in jobs} - GPU_RULES
+    assert gpu_jobs == {"train_classifier", "train_generator", "generate_model"}  # no Jukebox yet
+    for rule, res in jobs:
+        if rule in GPU_RULES:
+            assert res["gpu"] == "1" and "--signal=USR1@" in res["slurm_extra"], (rule, res)
+        else:
+            assert "gpu" not in res and "gpu_model" not in res, (rule, res)
+    assert {"mel_shard", "compute_metrics", "predict_classifier"} <= cpu_rules
+    # the profile itself: Jukebox (a later rule) is covered, and no default asks for a GPU
+    profile = yaml.safe_load(PROFILE.read_text())
+    asking = {rule for rule, res in profile["set-resources"].items() if res.get("gpu", 0) > 0}
+    assert asking == GPU_RULES
+    assert "gpu" not in profile["default-resources"]
+
+
+def test_paper_scale_submits_tens_of_slurm_jobs_not_hundreds(paper_plan):
+    jobs, units = paper_plan
+    per_rule = collections.Counter(rule for rule, _ in jobs)
+    print("\npaper-scale dry-run: jobs per rule", dict(per_rule))
+    print("SLURM submissions", dict(units), "total", sum(units.values()))
+    assert per_rule["mel_shard"] == 48 and per_rule["train_classifier"] == 20
+    assert units["group mel_cache"] == 6  # 48 shards, 8 per SLURM job
+    assert "mel_shard" not in units and "compute_metrics" not in units
+    assert sum(units.values()) < len(jobs) / 2
