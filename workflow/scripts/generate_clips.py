@@ -17,13 +17,16 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 def main():
     torch.set_num_threads(sm.threads)
     name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
+    kind = sm.params.kind
     labels = sm.config["labels"]
     cfg = generator_config(sm.params.generator)
-    if name == "oracle":  # fresh music of each class: which tags make a class
+    if kind == "command":  # the command's prime length is the policy's excerpt
+        cfg["source_seconds"] = sm.params.generator.get("source_seconds", cfg["clip_seconds"])
+    if kind == "oracle":  # fresh music of each class: which tags make a class
         cfg["class_tags"] = labelset_from_config(labelset_name, labels).class_tags(labels["tags"])
     sources = pd.read_csv(sm.input.sources, sep="\t", dtype={"clip_id": str, "track_id": str})
     extra = {"features": sm.input.features} if "features" in sm.input.keys() else {}
-    manifest = make_generator(name).generate(
+    manifest = make_generator(kind, name).generate(
         sm.input.checkpoint if "checkpoint" in sm.input.keys() else None,
         sources,
         cfg,

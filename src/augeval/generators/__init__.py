@@ -73,6 +73,13 @@ def display_name(name: str, cfg: dict | None) -> str:
     return label
 
 
+def variant_display_names(generators: dict) -> dict[str, str]:
+    """Display name of every configured generator (plus ``baseline``)."""
+    names = {"baseline": "baseline"}
+    names.update({g: display_name(g, c) for g, c in generators.items()})
+    return names
+
+
 def generator_config(cfg: dict) -> dict:
     """The generator's own settings: its config section without the workflow's keys."""
     return {k: v for k, v in cfg.items() if k not in WORKFLOW_KEYS}

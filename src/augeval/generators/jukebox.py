@@ -32,6 +32,8 @@ max_batch_size      gen_batch_size       rows per prior forward pass inside one 
 chunk_size          16                   prior's key/value-cache chunk (package default)
 fp16                auto                 ``auto`` = on for CUDA, off on CPU
 device              auto                 ``auto`` (cuda if available), ``cpu`` or ``cuda[:n]``
+checksums           {}                   fetch rule: ``{relative path: sha256}`` to enforce
+weights_url         (package's)          fetch rule: a mirror replacing the download prefix
 ==================  ===================  ====================================================
 
 No weights are downloaded here: a missing weight file raises
@@ -95,6 +97,8 @@ DEFAULTS = {
     "chunk_size": 16,
     "fp16": "auto",
     "device": "auto",
+    "checksums": {},  # fetch only: relative path -> sha256
+    "weights_url": None,  # fetch only: a mirror replacing the package's URL prefix
 }
 
 # Shrunken sizes that run the full primed path on CPU in seconds (3 levels as in the real model).
