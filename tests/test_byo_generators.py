@@ -1,10 +1,14 @@
-"""Bring-your-own generators: ``kind: samples`` and ``kind: command`` through the real workflow
-(a small Snakemake DAG on the demo corpus), plus the policy's sample draw."""
+"""Generator kinds in the real workflow (small Snakemake DAGs on the demo corpus): bring-your-own
+``kind: samples`` and ``kind: command``, and the Jukebox rules (a tiny untrained model; missing
+pretrained weights; the opt-in weight fetch against a local server)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +19,7 @@ import yaml
 
 from augeval.errors import DataError, GeneratorError
 from augeval.generators.external import check_clip, draw_samples
+from augeval.generators.jukebox import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "tests" / "data" / "byo" / "toy_generator.py"
@@ -164,3 +169,57 @@ def test_check_clip_rejects_bad_outputs(tmp_path):
                           (tmp_path / "none.wav", "missing output")]:  # fmt: skip
         with pytest.raises(GeneratorError, match=message):
             check_clip(path, sr, 1.0, 0.01)
+
+
+@pytest.mark.workflow
+def test_jukebox_rules(tmp_path):
+    pytest.importorskip("jukebox_infer")
+    from augeval.generators.jukebox import weight_files
+
+    served = tmp_path / "served"
+    for k, rel in enumerate(weight_files("5b").values()):
+        (served / rel).parent.mkdir(parents=True, exist_ok=True)
+        (served / rel).write_bytes(bytes([k + 1]) * 64)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    weights = tmp_path / "weights"
+    gens = {
+        "jb": {"kind": "jukebox", "init": "random", "tiny": True, "sample_rate": 4000,
+               "prime_seconds": 0.256, "source_seconds": 0.256, "clip_seconds": 0.512,
+               "tiny_n_ctx": [128, 32, 16], "gen_batch_size": 32, "device": "cpu"},
+        "jbw": {"kind": "jukebox", "prime_seconds": 8, "source_seconds": 8, "clip_seconds": 24,
+                "weights_dir": str(weights), "device": "cpu",
+                "weights_url": f"http://127.0.0.1:{server.server_address[1]}/"},
+    }  # fmt: skip
+    cfg = config(tmp_path, gens)
+    try:
+        run(tmp_path, cfg, "results/generated/jb/emotion/manifest.tsv")
+        manifest = pd.read_csv(tmp_path / "results/generated/jb/emotion/manifest.tsv", sep="\t")
+        sources = pd.read_csv(tmp_path / "results/augment/jb/emotion/sources.tsv", sep="\t")
+        assert list(manifest["track_id"]) == list(sources["clip_id"])
+        assert (manifest["source"] == "jb").all()
+        for p in manifest["path"]:
+            info = sf.info(tmp_path / p)
+            assert info.samplerate == 4000 and info.frames == 2048
+
+        # pretrained weights absent: the job fails naming the file and the fetch rule
+        target = "results/generated/jbw/emotion/manifest.tsv"
+        proc = run(tmp_path, cfg, target, check=False)
+        assert proc.returncode != 0
+        log = (tmp_path / "logs/generators/generate/jbw_emotion.log").read_text()
+        assert "5b/vqvae.pth.tar" in log and str(weights) in log
+        assert "fetch_jukebox_weights" in log
+        assert not (tmp_path / target).exists()
+
+        # the opt-in fetch (only for pretrained entries): files land in weights_dir, sha256 kept
+        run(tmp_path, cfg, "fetch_jukebox_weights")
+        table = pd.read_csv(tmp_path / "results/generators/jbw/weights.tsv", sep="\t")
+        assert list(table["file"]) == list(weight_files("5b").values())
+        for rel, digest in zip(table["file"], table["sha256"], strict=True):
+            assert (weights / rel).read_bytes() == (served / rel).read_bytes()
+            assert digest == sha256_file(served / rel)
+        assert not (tmp_path / "results/generators/jb/weights.tsv").exists()
+    finally:
+        server.shutdown()

@@ -179,7 +179,13 @@ def get_confusion_title(wildcards):
 
 
 def get_jukebox_weight_tables():
-    return expand("results/generators/{generator}/weights.tsv", generator=JUKEBOX)
+    """Weight tables of the Jukebox generators that load pretrained weights."""
+    pretrained = [
+        g
+        for g in JUKEBOX
+        if config["generators"][g].get("init", "pretrained") == "pretrained"
+    ]
+    return expand("results/generators/{generator}/weights.tsv", generator=pretrained)
 
 
 def get_table3_inputs(wildcards):
