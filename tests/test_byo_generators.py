@@ -223,3 +223,27 @@ def test_jukebox_rules(tmp_path):
         assert not (tmp_path / "results/generators/jb/weights.tsv").exists()
     finally:
         server.shutdown()
+
+
+def test_command_generator_resumes_at_the_next_batch(tmp_path):
+    from augeval.generators import make_generator
+
+    sr = 16000
+    rows = []
+    for k in range(4):
+        path = tmp_path / f"t{k}.wav"
+        sf.write(path, 0.2 * np.sin(np.arange(2 * sr) * (0.05 + 0.01 * k)), sr)
+        rows.append(dict(clip_id=f"c{k}", track_id=f"t{k}", path=str(path), offset_s=0.5,
+                         source_seconds=1.0, drawn_class="a", labels="a"))  # fmt: skip
+    sources = pd.DataFrame(rows)
+    cfg = {"command": TOY_CMD, "clip_seconds": 2, "source_seconds": 1, "batch_size": 2}
+    gen = make_generator("command", "ext")
+    out = tmp_path / "gen"
+    first = gen.generate(None, sources, cfg, out, seed=0)
+    assert list(first["track_id"]) == ["c0", "c1", "c2", "c3"] and (first["source"] == "ext").all()
+    assert not (out / "work").exists() or not any((out / "work").iterdir())
+    kept = Path(first["path"][0]).stat().st_mtime_ns
+    (out / "batches" / "batch-00001.done").unlink()  # killed during batch 1
+    again = gen.generate(None, sources, cfg, out, seed=0)
+    pd.testing.assert_frame_equal(again, first)
+    assert Path(first["path"][0]).stat().st_mtime_ns == kept  # batch 0 was not re-run

@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -260,6 +261,7 @@ class CommandGenerator:
             with atomic_path(done) as tmp:
                 tmp.write_text(json.dumps({"digest": digest, "rows": batch_rows}))
             rows += batch_rows
+            shutil.rmtree(work)  # the primes are no longer needed once the batch is done
             log.info("batch %d: %d clips checked", b, len(batch))
         return pd.DataFrame(rows)
 
