@@ -283,7 +283,7 @@ def fetch_weights(
 
 
 @contextlib.contextmanager
-def cpu_long_tensor_shim(device: torch.device) -> Iterator[None]:
+def cpu_long_tensor_shim(device: torch.device, skip_gc: bool = True) -> Iterator[None]:
     """CPU only, for the duration of one sampling call: let the package's
     ``isinstance(x, torch.cuda.LongTensor)`` checks accept any int64 tensor, and skip its
     ``empty_cache()`` (a full ``gc.collect()`` per window: most of a tiny model's CPU time, and
@@ -305,7 +305,8 @@ def cpu_long_tensor_shim(device: torch.device) -> Iterator[None]:
     saved = getattr(torch.cuda, "LongTensor", missing)
     saved_empty = (sample.empty_cache, autoregressive.empty_cache)
     torch.cuda.LongTensor = LongTensor
-    sample.empty_cache = autoregressive.empty_cache = lambda: None
+    if skip_gc:
+        sample.empty_cache = autoregressive.empty_cache = lambda: None
     try:
         yield
     finally:
@@ -361,6 +362,7 @@ class JukeboxModel:
                 prior = make_models.make_prior(p_hps, self.vqvae, device, auto_download=False)
             self.priors.append(prior)
         self.calibrated = False
+        self.skip_gc = True  # see cpu_long_tensor_shim (bench/jukebox_tiny.py measures it)
 
     def load(self, directory: Path) -> None:
         """Load every component's weights from ``directory`` (the package's cache layout)."""
@@ -435,7 +437,7 @@ class JukeboxModel:
         torch.manual_seed(seed)
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(seed)
-        with cpu_long_tensor_shim(self.device), _quiet():
+        with cpu_long_tensor_shim(self.device, self.skip_gc), _quiet():
             return sample.primed_sample(
                 x.to(self.device), labels, self.sampling_kwargs(n), self.priors, hps,
                 device=self.device,
