@@ -148,6 +148,15 @@ def test_config_errors():
         JukeboxModel({"sample_rate": 16000}, CPU)
     with pytest.raises(ConfigError, match="fp16"):
         JukeboxModel({**TINY, "fp16": True}, CPU)
+    # the top prior's "total length" label must lie in its trained range (5b: 60-600 s)
+    with pytest.raises(ConfigError, match=r"song_seconds 30.0 outside .*\[60.0, 600.0\)"):
+        JukeboxModel({**TINY, "song_seconds": 30}, CPU)
+
+
+def test_tiny_model_keeps_the_real_label_conditioning(tiny):
+    model = tiny[0]
+    assert all(p.y_cond for p in model.priors)
+    assert model.song_length == 180 * SR
 
 
 def test_cpu_shim_is_scoped():

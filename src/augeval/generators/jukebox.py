@@ -25,6 +25,11 @@ tiny                false                shrunken hyper-parameters (CPU tests an
                                          only with model ``5b``
 tiny_n_ctx          [256, 128, 64]       tiny only: context of upsampler 0, upsampler 1, top
                                          prior, each at most that level's tokens per clip
+tiny_labels         true                 tiny only: keep the label conditioning of the real
+                                         priors (empty artist/genre, song length, position)
+song_seconds        180                  the "total length" label (length of the song the clip
+                                         is from); must lie in the prior's trained range
+                                         (5b: 60-600 s, 1b_lyrics: 17.84-600 s)
 sample_rate         44100                Jukebox's rate (a tiny model may use another)
 temperature         0.99                 top-prior sampling temperature (upsamplers too)
 gen_batch_size      3                    primes per ``primed_sample`` call (5b: ~3 per GPU)
@@ -90,6 +95,8 @@ DEFAULTS = {
     "init": "pretrained",
     "tiny": False,
     "tiny_n_ctx": [256, 128, 64],
+    "tiny_labels": True,
+    "song_seconds": 180.0,
     "sample_rate": 44100,
     "temperature": 0.99,
     "gen_batch_size": 3,
@@ -119,7 +126,6 @@ TINY_PRIOR = {
     "attn_order": 2,
     "cond_width": 16,
     "cond_depth": 2,
-    "labels": False,
     "use_tokens": False,
     "n_tokens": 0,
     "fp16_params": False,
@@ -352,15 +358,26 @@ class JukeboxModel:
             self.vqvae = make_models.make_vqvae(vq_hps, device=device, auto_download=False)
         self.priors = []
         for level, name in enumerate(prior_names):
-            extra = {"restore_prior": ""}
+            extra = {"restore_prior": "", "sr": sr}
             if s["tiny"]:
                 extra.update(TINY_PRIOR, n_ctx=int(s["tiny_n_ctx"][level]))
+                extra["labels"] = bool(s["tiny_labels"])
             if device.type != "cuda":
                 extra["fp16_params"] = False
             p_hps = hparams.setup_hparams(name, extra)
             with _quiet():
                 prior = make_models.make_prior(p_hps, self.vqvae, device, auto_download=False)
             self.priors.append(prior)
+        # The "total length" label: the song's length, inside the top prior's trained range.
+        top_hps = hparams.setup_hparams(prior_names[-1], {"sr": sr})
+        lo, hi = top_hps["min_duration"], top_hps["max_duration"]
+        song = max(float(s["song_seconds"]), s["clip_seconds"])
+        if self.priors[-1].y_cond and not lo <= song < hi:
+            raise ConfigError(
+                f"jukebox: song_seconds {song} outside model {s['model']!r}'s trained range "
+                f"[{lo}, {hi}) s"
+            )
+        self.song_length = int(song * sr)
         self.calibrated = False
         self.skip_gc = True  # see cpu_long_tensor_shim (bench/jukebox_tiny.py measures it)
 
@@ -430,10 +447,11 @@ class JukeboxModel:
             sr=self.sr, n_samples=n, sample_length=self.total, hop_fraction=list(HOP_FRACTION)
         )
         metas = [
-            dict(artist="", genre="", lyrics="", total_length=self.total, offset=0)
+            dict(artist="", genre="", lyrics="", total_length=self.song_length, offset=0)
             for _ in range(n)
         ]
-        labels = [p.labeller.get_batch_labels(metas, self.device) for p in self.priors]
+        with _quiet():  # the labeller prints a warning per empty artist/genre
+            labels = [p.labeller.get_batch_labels(metas, self.device) for p in self.priors]
         torch.manual_seed(seed)
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(seed)
