@@ -215,12 +215,12 @@ def test_jukebox_rules(tmp_path):
 
         # the opt-in fetch (only for pretrained entries): files land in weights_dir, sha256 kept
         run(tmp_path, cfg, "fetch_jukebox_weights")
-        table = pd.read_csv(tmp_path / "results/generators/jbw/weights.tsv", sep="\t")
+        table = pd.read_csv(tmp_path / "results/generators/jukebox_weights.tsv", sep="\t")
         assert list(table["file"]) == list(weight_files("5b").values())
+        assert set(table["generator"]) == {"jbw"}  # jb (init: random) has nothing to fetch
         for rel, digest in zip(table["file"], table["sha256"], strict=True):
             assert (weights / rel).read_bytes() == (served / rel).read_bytes()
             assert digest == sha256_file(served / rel)
-        assert not (tmp_path / "results/generators/jb/weights.tsv").exists()
     finally:
         server.shutdown()
 

@@ -178,14 +178,13 @@ def get_confusion_title(wildcards):
     )
 
 
-def get_jukebox_weight_tables():
-    """Weight tables of the Jukebox generators that load pretrained weights."""
-    pretrained = [
-        g
+def get_pretrained_jukebox_configs():
+    """Jukebox generators that load pretrained weights (what fetch_jukebox_weights downloads)."""
+    return {
+        g: config["generators"][g]
         for g in JUKEBOX
         if config["generators"][g].get("init", "pretrained") == "pretrained"
-    ]
-    return expand("results/generators/{generator}/weights.tsv", generator=pretrained)
+    }
 
 
 def get_table3_inputs(wildcards):

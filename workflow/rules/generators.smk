@@ -154,19 +154,12 @@ rule generate_external:
 # Opt-in, on a machine with internet (never a dependency of generation):
 #   snakemake fetch_jukebox_weights --cores 1
 rule fetch_jukebox_weights:
-    input:
-        get_jukebox_weight_tables(),
-
-
-rule download_jukebox_weights:
     output:
-        "results/generators/{generator}/weights.tsv",
+        "results/generators/jukebox_weights.tsv",
     log:
-        "logs/generators/download_weights/{generator}.log",
+        "logs/generators/fetch_jukebox_weights.log",
     benchmark:
-        "benchmarks/generators/download_weights/{generator}.tsv"
-    wildcard_constraints:
-        generator="|".join(JUKEBOX) or "NO_JUKEBOX",
+        "benchmarks/generators/fetch_jukebox_weights.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -174,6 +167,6 @@ rule download_jukebox_weights:
         mem_mb=2000,
         runtime=600,
     params:
-        generator=get_generator_config,
+        generators=get_pretrained_jukebox_configs(),
     script:
         "../scripts/fetch_jukebox_weights.py"

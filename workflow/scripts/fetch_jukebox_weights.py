@@ -1,5 +1,7 @@
-"""Rule download_jukebox_weights (target: fetch_jukebox_weights): download a Jukebox model's
-weight files into its weights_dir with checksums; opt-in, needs internet."""
+"""Rule fetch_jukebox_weights (opt-in, needs internet): download the weight files of every
+pretrained Jukebox generator into its weights_dir with checksums; one row per file."""
+
+import pandas as pd
 
 from augeval.atomic import atomic_path
 from augeval.generators import generator_config
@@ -10,12 +12,18 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    cfg = settings(generator_config(sm.params.generator))
-    table = fetch_weights(
-        cfg["model"], cfg["weights_dir"], cfg["checksums"], base_url=cfg["weights_url"]
-    )
+    tables = []
+    for name, raw in sm.params.generators.items():
+        cfg = settings(generator_config(raw))
+        table = fetch_weights(
+            cfg["model"], cfg["weights_dir"], cfg["checksums"], base_url=cfg["weights_url"]
+        )
+        table.insert(0, "generator", name)
+        tables.append(table)
+    columns = ["generator", "file", "path", "bytes", "sha256", "status"]
+    out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
     with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, sep="\t", index=False)
+        out.to_csv(tmp, sep="\t", index=False)
 
 
 run_logged(sm.log[0], main)
