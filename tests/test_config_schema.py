@@ -56,8 +56,8 @@ SCHEMA_PATH = REPO / "workflow/schemas/config.schema.yaml"
     [
         (
             lambda c: c["generators"].update(samplrnn=c["generators"].pop("samplernn")),
-            "generators.samplrnn: unknown key; allowed: copy, noise, oracle, samplernn, ddsp "
-            "(did you mean 'samplernn'?)",
+            "generators.samplrnn: unknown key; allowed: copy, noise, oracle, samplernn, ddsp, "
+            "jukebox, or any name with a kind: entry (did you mean 'samplernn'?)",
         ),
         (
             lambda c: c["classifier"].update(crop="middle"),
@@ -79,7 +79,7 @@ SCHEMA_PATH = REPO / "workflow/schemas/config.schema.yaml"
         (lambda c: c["features"].pop("n_mels"), "features.n_mels: required key is missing"),
         (
             lambda c: c["generators"]["samplernn"].update(dimm=3),
-            "generators.samplernn.dimm: unknown key; allowed: clip_seconds,",
+            "generators.samplernn.dimm: unknown key; allowed: kind, display_name, clip_seconds,",
         ),
     ],
 )
@@ -123,6 +123,9 @@ def test_generator_typo_is_caught_by_snakemake_before_any_job(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "generators.ddps: unknown key; allowed: copy, noise, oracle, samplernn, ddsp" in out
+    assert (
+        "generators.ddps: unknown key; allowed: copy, noise, oracle, samplernn, ddsp, jukebox"
+        in out
+    )
     assert "did you mean 'ddsp'?" in out
     assert "Job stats" not in out and not (tmp_path / "results").exists()  # nothing planned

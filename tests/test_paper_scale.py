@@ -143,6 +143,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "ddsp_features": 3 * n_sets,  # train, validation, sources
         "generate_control": len(controls) * n_sets,
         "generate_model": len(trainable) * n_sets,
+        "generate_jukebox": len([g for g in gens if g == "jukebox"]) * n_sets,
         "mel_generated": len(gens) * n_sets,
         "augment_train": len(gens) * n_sets,
         "train_classifier": variants * n_sets * n_trials,
@@ -190,5 +191,6 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = job_table(proc.stdout)
     assert table == expected_jobs(CONFIG)
-    assert table["total"] == 198 + 10 + 5  # + the distance view's 10 jobs, the audio checks' 5
+    # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks
+    assert table["total"] == 198 + 28 + 10 + 5
     assert "download" not in proc.stdout  # fetching the audio is opt-in

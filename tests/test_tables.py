@@ -68,6 +68,22 @@ def test_markdown_bolds_exactly_the_highlighted_cells():
     assert "**" not in baseline_row
 
 
+def test_markdown_uses_display_names_and_marks_an_untrained_jukebox():
+    from augeval.generators import variant_display_names
+
+    names = variant_display_names(
+        {"good": {"kind": "jukebox", "init": "random", "tiny": True}, "bad": {"kind": "noise"}}
+    )
+    assert names == {"baseline": "baseline", "good": "good (untrained)", "bad": "bad"}
+    assert variant_display_names({"jukebox": {"init": "random"}})["jukebox"] == (
+        "jukebox (untrained)"
+    )
+    assert variant_display_names({"jukebox": {}})["jukebox"] == "jukebox"  # pretrained
+    rows = table3_markdown(build_table3(TRIALS), "emotion", display_names=names).splitlines()
+    assert any(line.startswith("| good (untrained) |") for line in rows)
+    assert not any(line.startswith("| good |") for line in rows)
+
+
 def constructed_runs(effect, n=120, seed=0):
     """Two trials each of a baseline and a variant whose scores carry ``effect`` more signal."""
     rng = np.random.default_rng(seed)

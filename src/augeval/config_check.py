@@ -83,6 +83,14 @@ def describe(error: jsonschema.ValidationError, root: dict) -> list[str]:
         return [f"{_key_path(where)}: must be {error.validator_value!r}, not {error.instance!r}"]
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
+        if len(where) == 2 and where[0] == "generators" and missing == ["kind"]:
+            # Any name is allowed with kind:, so a misspelt built-in name lands here.
+            builtins = list(_resolve(root["properties"]["generators"], root)["properties"])
+            hint = difflib.get_close_matches(str(where[1]), builtins, n=1)
+            return [
+                f"{_key_path(where)}: unknown key; allowed: {', '.join(builtins)}, or any "
+                "name with a kind: entry" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            ]
         # A key required by a cross-key rule (if/then) says why, from the rule's description.
         why = _description(error, root) if "then" in error.absolute_schema_path else None
         return [

@@ -19,3 +19,7 @@ class AudioError(DataError):
 
 class CheckpointError(AugevalError):
     """A checkpoint or pretrained weight file is missing or unreadable."""
+
+
+class GeneratorError(AugevalError):
+    """A generator (e.g. an outside command) failed or returned unusable audio."""

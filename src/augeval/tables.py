@@ -90,9 +90,16 @@ def build_table3(
     return pd.DataFrame(rows)
 
 
-def table3_markdown(table: pd.DataFrame, labelset: str, n_boot: int | None = None) -> str:
+def table3_markdown(
+    table: pd.DataFrame,
+    labelset: str,
+    n_boot: int | None = None,
+    display_names: dict[str, str] | None = None,
+) -> str:
     """Markdown Table III: mean ± std per cell; **bold** = ≥ 1 % relative gain over the baseline,
-    † = paired bootstrap p < 0.05; the 95 % CI is given below each value."""
+    † = paired bootstrap p < 0.05; the 95 % CI is given below each value. ``display_names`` maps a
+    variant to the name shown (e.g. "jukebox (untrained)"); default: the variant itself."""
+    display_names = display_names or {}
     header = ["variant"] + [f"{m.replace('_', '-').upper()} {a}" for m, a in TABLE3_COLUMNS]
     lines = [
         f"### Table III — {labelset}",
@@ -101,7 +108,7 @@ def table3_markdown(table: pd.DataFrame, labelset: str, n_boot: int | None = Non
         "|" + "---|" * len(header),
     ]
     for variant, rows in table.groupby("variant", sort=False):
-        cells = [variant]
+        cells = [display_names.get(variant, variant)]
         for m, a in TABLE3_COLUMNS:
             r = rows[(rows["metric"] == m) & (rows["average"] == a)].iloc[0]
             text = f"{r['mean']:.4f} ± {r['std']:.4f}"

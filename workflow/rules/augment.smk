@@ -16,7 +16,8 @@ rule plan_augmentation:
         runtime=10,
     params:
         augment=config.get("augment", {}),
-        generator=lambda wc: config["generators"][wc.generator],
+        generator=get_generator_config,
+        kind=get_generator_kind,
         visible_seconds=get_visible_seconds(),
         seed=config["seed"],
     script:

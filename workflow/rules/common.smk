@@ -25,8 +25,19 @@ EVAL_SPLITS = ["validation", "test"]
 TRIALS = list(range(config["trials"]))
 SHARDS = list(range(config["features"]["shards"]))
 GENERATORS = list(config.get("generators", {}))
-CONTROLS = [g for g in GENERATORS if g in ("copy", "noise", "oracle")]
-TRAINABLE = [g for g in GENERATORS if g in ("samplernn", "ddsp")]
+# A generator's kind is its `kind:` key, else its name (samplernn: {...} is a SampleRNN).
+KIND = {g: (c or {}).get("kind", g) for g, c in config.get("generators", {}).items()}
+
+
+def generators_of_kind(*kinds):
+    return [g for g in GENERATORS if KIND[g] in kinds]
+
+
+CONTROLS = generators_of_kind("copy", "noise", "oracle")
+TRAINABLE = generators_of_kind("samplernn", "ddsp")
+DDSP = generators_of_kind("ddsp")
+JUKEBOX = generators_of_kind("jukebox")
+EXTERNAL = generators_of_kind("samples", "command")
 VARIANTS = ["baseline"] + GENERATORS
 ORACLE_HOLDOUT = config.get("generators", {}).get("oracle", {}).get("holdout_fraction")
 HOLDOUT_DIR = "results/data/oracle_holdout"
@@ -138,9 +149,17 @@ def get_generator_resource(wildcards, key, default):
     )
 
 
+def get_generator_config(wildcards):
+    return config["generators"][wildcards.generator]
+
+
+def get_generator_kind(wildcards):
+    return KIND[wildcards.generator]
+
+
 def get_ddsp_feature_table(wildcards):
     if wildcards.part == "sources":
-        return f"results/augment/ddsp/{wildcards.labelset}/sources.tsv"
+        return f"results/augment/{wildcards.generator}/{wildcards.labelset}/sources.tsv"
     return f"results/data/{wildcards.labelset}/{wildcards.part}.tsv"
 
 
@@ -149,8 +168,10 @@ def get_generator_training_inputs(wildcards):
         "train": f"results/data/{wildcards.labelset}/train.tsv",
         "validation": f"results/data/{wildcards.labelset}/validation.tsv",
     }
-    if wildcards.generator == "ddsp":
-        features = f"results/generators/ddsp/{wildcards.labelset}/features"
+    if KIND[wildcards.generator] == "ddsp":
+        features = (
+            f"results/generators/{wildcards.generator}/{wildcards.labelset}/features"
+        )
         inputs["train_features"] = f"{features}/train.npz"
         inputs["validation_features"] = f"{features}/validation.npz"
     return inputs
@@ -162,10 +183,8 @@ def get_generation_inputs(wildcards):
         "checkpoint": f"results/generators/{base}/checkpoint.pt",
         "sources": f"results/augment/{base}/sources.tsv",
     }
-    if wildcards.generator == "ddsp":
-        inputs["features"] = (
-            f"results/generators/ddsp/{wildcards.labelset}/features/sources.npz"
-        )
+    if KIND[wildcards.generator] == "ddsp":
+        inputs["features"] = f"results/generators/{base}/features/sources.npz"
     return inputs
 
 
@@ -210,9 +229,21 @@ def get_confusion_inputs(wildcards):
 
 
 def get_confusion_title(wildcards):
+    """{variant} is replaced by the variant's display name (augeval.generators.display_name)."""
     if wildcards.variant == "baseline":
         return f"{wildcards.labelset}: test split classified by the baseline classifier"
-    return f"{wildcards.labelset}: {wildcards.variant} clips classified by the baseline classifier"
+    return (
+        f"{wildcards.labelset}: {{variant}} clips classified by the baseline classifier"
+    )
+
+
+def get_pretrained_jukebox_configs():
+    """Jukebox generators that load pretrained weights (what fetch_jukebox_weights downloads)."""
+    return {
+        g: config["generators"][g]
+        for g in JUKEBOX
+        if config["generators"][g].get("init", "pretrained") == "pretrained"
+    }
 
 
 def get_table3_inputs(wildcards):

@@ -16,7 +16,8 @@ rule generate_control:
         mem_mb=2000,
         runtime=60,
     params:
-        generator=lambda wc: config["generators"][wc.generator],
+        generator=get_generator_config,
+        kind=get_generator_kind,
         seed=config["seed"],
     script:
         "../scripts/generate_clips.py"
@@ -26,13 +27,14 @@ rule ddsp_features:
     input:
         table=get_ddsp_feature_table,
     output:
-        "results/generators/ddsp/{labelset}/features/{part}.npz",
+        "results/generators/{generator}/{labelset}/features/{part}.npz",
     log:
-        "logs/generators/ddsp_features/{labelset}_{part}.log",
+        "logs/generators/ddsp_features/{generator}_{labelset}_{part}.log",
     benchmark:
-        "benchmarks/generators/ddsp_features/{labelset}_{part}.tsv"
+        "benchmarks/generators/ddsp_features/{generator}_{labelset}_{part}.tsv"
     wildcard_constraints:
         part="train|validation|sources",
+        generator="|".join(DDSP) or "NO_DDSP",
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -40,7 +42,7 @@ rule ddsp_features:
         mem_mb=4000,
         runtime=600,
     params:
-        generator=config["generators"].get("ddsp", {}),
+        generator=get_generator_config,
     script:
         "../scripts/ddsp_features.py"
 
@@ -64,7 +66,8 @@ rule train_generator:
         runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
         gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
     params:
-        generator=lambda wc: config["generators"][wc.generator],
+        generator=get_generator_config,
+        kind=get_generator_kind,
         seed=config["seed"],
     script:
         "../scripts/train_generator.py"
@@ -89,7 +92,81 @@ rule generate_model:
         runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
         gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
     params:
-        generator=lambda wc: config["generators"][wc.generator],
+        generator=get_generator_config,
+        kind=get_generator_kind,
         seed=config["seed"],
     script:
         "../scripts/generate_clips.py"
+
+
+rule generate_jukebox:
+    input:
+        sources="results/augment/{generator}/{labelset}/sources.tsv",
+    output:
+        "results/generated/{generator}/{labelset}/manifest.tsv",
+    log:
+        "logs/generators/generate/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
+    wildcard_constraints:
+        generator="|".join(JUKEBOX) or "NO_JUKEBOX",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    resources:
+        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 64000),
+        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
+        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
+    params:
+        generator=get_generator_config,
+        kind=get_generator_kind,
+        seed=config["seed"],
+    script:
+        "../scripts/generate_clips.py"
+
+
+rule generate_external:
+    input:
+        sources="results/augment/{generator}/{labelset}/sources.tsv",
+    output:
+        "results/generated/{generator}/{labelset}/manifest.tsv",
+    log:
+        "logs/generators/generate/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
+    wildcard_constraints:
+        generator="|".join(EXTERNAL) or "NO_EXTERNAL",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    resources:
+        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 4000),
+        runtime=lambda wc: get_generator_resource(wc, "runtime", 600),
+        gpu=lambda wc: get_generator_resource(wc, "gpu", 0),
+    params:
+        generator=get_generator_config,
+        kind=get_generator_kind,
+        seed=config["seed"],
+    script:
+        "../scripts/generate_clips.py"
+
+
+# Opt-in, on a machine with internet (never a dependency of generation):
+#   snakemake fetch_jukebox_weights --cores 1
+rule fetch_jukebox_weights:
+    output:
+        "results/generators/jukebox_weights.tsv",
+    log:
+        "logs/generators/fetch_jukebox_weights.log",
+    benchmark:
+        "benchmarks/generators/fetch_jukebox_weights.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=600,
+    params:
+        generators=get_pretrained_jukebox_configs(),
+    script:
+        "../scripts/fetch_jukebox_weights.py"

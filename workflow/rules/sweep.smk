@@ -50,6 +50,28 @@ use rule generate_model as generate_model_sweep with:
         "benchmarks/generators/generate/{generator}_{labelset}_frac-{frac}.tsv"
 
 
+use rule generate_jukebox as generate_jukebox_sweep with:
+    input:
+        sources="results/augment/{generator}/{labelset}/frac-{frac}/sources.tsv",
+    output:
+        "results/generated/{generator}/{labelset}/frac-{frac}/manifest.tsv",
+    log:
+        "logs/generators/generate/{generator}_{labelset}_frac-{frac}.log",
+    benchmark:
+        "benchmarks/generators/generate/{generator}_{labelset}_frac-{frac}.tsv"
+
+
+use rule generate_external as generate_external_sweep with:
+    input:
+        sources="results/augment/{generator}/{labelset}/frac-{frac}/sources.tsv",
+    output:
+        "results/generated/{generator}/{labelset}/frac-{frac}/manifest.tsv",
+    log:
+        "logs/generators/generate/{generator}_{labelset}_frac-{frac}.log",
+    benchmark:
+        "benchmarks/generators/generate/{generator}_{labelset}_frac-{frac}.tsv"
+
+
 use rule mel_generated as mel_generated_sweep with:
     input:
         manifest="results/generated/{generator}/{labelset}/frac-{frac}/manifest.tsv",

@@ -16,13 +16,16 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 def main():
     set_deterministic(sm.threads)
     name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
+    kind = sm.params.kind
     labels = sm.config["labels"]
     cfg = generator_config(sm.params.generator)
-    if name == "oracle" and not cfg.get("holdout_fraction"):  # synthesised: a class's tags
+    if kind == "command":  # the command's prime length is the policy's excerpt
+        cfg["source_seconds"] = sm.params.generator.get("source_seconds", cfg["clip_seconds"])
+    if kind == "oracle" and not cfg.get("holdout_fraction"):  # synthesised: a class's tags
         cfg["class_tags"] = labelset_from_config(labelset_name, labels).class_tags(labels["tags"])
     sources = pd.read_csv(sm.input.sources, sep="\t", dtype={"clip_id": str, "track_id": str})
     extra = {"features": sm.input.features} if "features" in sm.input.keys() else {}
-    manifest = make_generator(name).generate(
+    manifest = make_generator(kind, name).generate(
         sm.input.checkpoint if "checkpoint" in sm.input.keys() else None,
         sources,
         cfg,

@@ -7,6 +7,7 @@ import pandas as pd
 from augeval.atomic import atomic_path, write_text
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
+from augeval.generators import variant_display_names
 from augeval.logs import run_logged
 from augeval.metrics import f1_optimal_thresholds
 from augeval.seeding import derive_seed
@@ -55,9 +56,12 @@ def main():
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
         bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
+    names = variant_display_names(sm.config.get("generators", {}))
+    table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
     with atomic_path(sm.output.tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
-    write_text(sm.output.md, table3_markdown(table, sm.wildcards.labelset, n_boot or None))
+    md = table3_markdown(table, sm.wildcards.labelset, n_boot or None, names)
+    write_text(sm.output.md, md)
     per_class = per_class_table(y, scores, classes)
     with atomic_path(sm.output.per_class) as tmp:
         per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6f", na_rep="nan")

@@ -6,6 +6,7 @@ from augeval.augment import budget_table, draw_sources
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import class_counts, read_manifest
 from augeval.errors import DataError
+from augeval.generators.external import draw_samples, read_sample_pool
 from augeval.logs import run_logged
 from augeval.seeding import derive_seed
 
@@ -19,9 +20,24 @@ def main():
     duration = policy.get("duration", "full")
     budget = budget_table(
         train, labelset.classes, fraction=policy.get("fraction", 0.05),
-        clip_seconds=gen["clip_seconds"], duration=duration,
+        clip_seconds=gen.get("clip_seconds", 1.0), duration=duration,
         visible_seconds=sm.params.visible_seconds,
     )  # fmt: skip
+    seed = derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset)
+    prefix = f"{sm.wildcards.generator}_{sm.wildcards.labelset}"
+    if sm.params.kind == "samples":  # clips of your own: whole clips up to each class's budget
+        pool = read_sample_pool(gen, sm.wildcards.labelset, list(labelset.classes))
+        sources = draw_samples(
+            pool, list(labelset.classes), float(budget["budget_seconds_class"].iloc[0]),
+            seed=seed, clip_prefix=prefix,
+            inherit_other_labels=policy.get("inherit_other_labels", False),
+        )  # fmt: skip
+        per_class = sources.groupby("drawn_class")["source_seconds"]
+        budget["clip_seconds"] = budget["class"].map(per_class.mean())
+        budget["n_clips"] = budget["class"].map(per_class.size()).fillna(0).astype(int)
+        budget["generated_seconds_class"] = budget["class"].map(per_class.sum())
+        write_tables(budget, sources)
+        return
     # The oracle's hold-out mode draws from the held-out pool; the budget is still train's.
     pool = train
     if "pool" in sm.input.keys():
@@ -34,14 +50,18 @@ def main():
                 "raise generators.oracle.holdout_fraction or drop the oracle (a class held by "
                 "a single train artist cannot be held out)"
             )
+
     sources = draw_sources(
         pool, labelset.classes, dict(zip(budget["class"], budget["n_clips"], strict=True)),
         source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
-        seed=derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset),
-        clip_prefix=f"{sm.wildcards.generator}_{sm.wildcards.labelset}",
+        seed=seed, clip_prefix=prefix,
         duration=duration, visible_seconds=sm.params.visible_seconds,
         inherit_other_labels=policy.get("inherit_other_labels", False),
     )  # fmt: skip
+    write_tables(budget, sources)
+
+
+def write_tables(budget, sources):
     for table, path in ((budget, sm.output.budget), (sources, sm.output.sources)):
         with atomic_path(path) as tmp:
             table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")

@@ -17,7 +17,7 @@ def main():
             "train_features": sm.input.train_features,
             "validation_features": sm.input.validation_features,
         }
-    make_generator(name).fit(
+    make_generator(sm.params.kind, name).fit(
         read_manifest(sm.input.train),
         read_manifest(sm.input.validation),
         generator_config(sm.params.generator),

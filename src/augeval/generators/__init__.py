@@ -1,30 +1,83 @@
-"""Generators behind one interface (:mod:`augeval.generators.base`): the paper's SampleRNN and DDSP,
-and the control generators. :func:`make_generator` gives one by its config name."""
+"""Generators behind one interface (:mod:`augeval.generators.base`): the paper's SampleRNN, DDSP
+and Jukebox, the control generators, and bring-your-own ones (``samples``: a folder of clips;
+``command``: any program run per batch). :func:`make_generator` gives one by its *kind*.
+
+A config entry ``generators.<name>`` has an optional ``kind``; without one the kind is the name
+(so ``samplernn: {...}`` is a SampleRNN). Any name may use any kind: ``jb: {kind: jukebox}``.
+"""
 
 from __future__ import annotations
 
 from augeval.errors import ConfigError
 
-# Config keys read by the workflow (policy, scheduling), not by the generator itself.
-WORKFLOW_KEYS = ("source_seconds", "resources", "threads")
+# Config keys read by the workflow (policy, scheduling, naming), not by the generator itself.
+WORKFLOW_KEYS = ("kind", "source_seconds", "resources", "threads", "display_name")
 TRAINABLE = ("samplernn", "ddsp")
+PRETRAINED = ("jukebox",)
+CONTROL_KINDS = ("copy", "noise", "oracle")
+EXTERNAL = ("samples", "command")
+KINDS = TRAINABLE + PRETRAINED + CONTROL_KINDS + EXTERNAL
 
 
-def make_generator(name: str):
-    """A generator instance by name (imports only the module it needs)."""
-    if name == "samplernn":
+def generator_kind(name: str, cfg: dict | None) -> str:
+    """The kind of generator ``name`` (its ``kind`` key, else its name)."""
+    kind = (cfg or {}).get("kind", name)
+    if kind not in KINDS:
+        raise ConfigError(
+            f"generators.{name}: kind {kind!r} unknown; allowed: {', '.join(KINDS)} "
+            f"(a name that is not a built-in generator needs a kind: key)"
+        )
+    return kind
+
+
+def make_generator(kind: str, name: str | None = None):
+    """A generator instance of ``kind`` whose generated rows carry ``name`` (default: the kind)."""
+    gen = _make(kind)
+    if name is not None:
+        gen.name = name
+    return gen
+
+
+def _make(kind: str):
+    if kind == "samplernn":
         from augeval.generators.samplernn import SampleRNNGenerator
 
         return SampleRNNGenerator()
-    if name == "ddsp":
+    if kind == "ddsp":
         from augeval.generators.ddsp import DDSPGenerator
 
         return DDSPGenerator()
+    if kind == "jukebox":
+        from augeval.generators.jukebox import JukeboxGenerator
+
+        return JukeboxGenerator()
+    if kind in EXTERNAL:
+        from augeval.generators.external import CommandGenerator, SamplesGenerator
+
+        return SamplesGenerator() if kind == "samples" else CommandGenerator()
     from augeval.generators.controls import CONTROLS, make_control
 
-    if name in CONTROLS:
-        return make_control(name)
-    raise ConfigError(f"unknown generator {name!r}; allowed: {', '.join(TRAINABLE + CONTROLS)}")
+    if kind in CONTROLS:
+        return make_control(kind)
+    raise ConfigError(f"unknown generator kind {kind!r}; allowed: {', '.join(KINDS)}")
+
+
+def display_name(name: str, cfg: dict | None) -> str:
+    """How tables and figures name generator ``name``: its ``display_name`` key if set; a
+    randomly initialised Jukebox is always marked "(untrained)"."""
+    cfg = cfg or {}
+    label = cfg.get("display_name", name)
+    if generator_kind(name, cfg) == "jukebox" and cfg.get("init", "pretrained") == "random":
+        if "untrained" not in label:
+            label = f"{label} (untrained)"
+    return label
+
+
+def variant_display_names(generators: dict) -> dict[str, str]:
+    """Display name of every configured generator (plus ``baseline``)."""
+    names = {"baseline": "baseline"}
+    names.update({g: display_name(g, c) for g, c in generators.items()})
+    return names
 
 
 def generator_config(cfg: dict) -> dict:

@@ -1,0 +1,290 @@
+"""Bring your own generator: ``kind: samples`` (clips you already generated) and ``kind: command``
+(any program, run by the workflow per batch of sources).
+
+``samples`` (config: ``dir``, optional ``table``, ``sample_rate``): ``dir`` (may contain
+``{labelset}``) holds audio files labelled either by a TSV ``table`` (columns ``path`` relative to
+``dir`` and ``labels``, ``;``-joined class names of the label set) or, without a table, by one
+sub-folder per class (``dir/<class>/*.wav``). The augmentation policy (:func:`draw_samples`)
+takes, per class, clips in a seeded random order without replacement until the class's share of
+the duration budget is reached; a class whose clips are too short in total is an error. Generation
+copies each chosen clip (resampled to ``sample_rate``) into the generated folder.
+
+``command`` (config: ``command``, ``clip_seconds``, ``source_seconds``, ``sample_rate``,
+``batch_size``, ``length_tolerance_s``): the policy draws primes from the real train split as for
+any primed generator. For each batch the workflow writes the primes as WAVs and a prime list TSV
+(``clip_id  prime_path  out_path  labels``), then runs the command template through the shell with
+these fields filled in:
+
+``{prime_list}`` the prime list · ``{out_dir}`` where to write ``<clip_id>.wav`` ·
+``{seconds}`` clip length · ``{prime_seconds}`` · ``{sample_rate}`` · ``{batch}`` batch number ·
+``{n}`` rows in the batch.
+
+What comes back is checked (one file per row, sample rate, length within ``length_tolerance_s``,
+finite, not silent) before it is moved into place; a batch is recorded as done only then, so a
+restarted job resumes at the next batch. Any failure raises :class:`GeneratorError` naming the
+batch, the command and the clip; the manifest is written by the caller only after every batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from augeval.atomic import atomic_path
+from augeval.audio import read_audio, write_audio
+from augeval.data.manifest import LABEL_SEP
+from augeval.errors import ConfigError, DataError, GeneratorError
+from augeval.generators.base import SOURCE_COLUMNS, generated_row
+
+log = logging.getLogger("augeval.generators.external")
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
+SILENCE_RMS = 1e-4
+
+
+# ----------------------------------------------------------------------------- samples
+
+
+def sample_dir(cfg: dict, labelset: str) -> Path:
+    if "dir" not in cfg:
+        raise ConfigError("a kind: samples generator needs dir: (a folder of audio clips)")
+    return Path(os.path.expanduser(str(cfg["dir"]).format(labelset=labelset)))
+
+
+def read_sample_pool(cfg: dict, labelset: str, classes: list[str]) -> pd.DataFrame:
+    """The clips on offer: ``path  duration_s  labels`` (labels restricted to ``classes``)."""
+    root = sample_dir(cfg, labelset)
+    if not root.is_dir():
+        raise DataError(f"samples folder not found: {root} (generators.<name>.dir)")
+    if cfg.get("table"):
+        table_path = root / cfg["table"]
+        if not table_path.is_file():
+            raise DataError(f"samples table not found: {table_path} (generators.<name>.table)")
+        table = pd.read_csv(table_path, sep="\t", dtype=str)
+        if not {"path", "labels"} <= set(table.columns):
+            raise DataError(f"{table_path}: needs the columns path and labels (tab-separated)")
+        entries = [(root / p, ls) for p, ls in zip(table["path"], table["labels"], strict=True)]
+    else:
+        entries = [
+            (p, c)
+            for c in classes
+            if (root / c).is_dir()
+            for p in sorted((root / c).iterdir())
+            if p.suffix.lower() in AUDIO_SUFFIXES
+        ]
+    rows = []
+    for path, labels in entries:
+        if not path.is_file():
+            raise DataError(f"samples: listed clip not found: {path}")
+        kept = [c for c in str(labels).split(LABEL_SEP) if c in classes]
+        if kept:
+            rows.append({"path": str(path), "duration_s": sf.info(path).duration,
+                         "labels": LABEL_SEP.join(kept)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["path", "duration_s", "labels"])
+
+
+def draw_samples(
+    pool: pd.DataFrame,
+    classes: list[str],
+    budget_seconds: float,
+    *,
+    seed: int,
+    clip_prefix: str,
+    inherit_other_labels: bool = False,
+) -> pd.DataFrame:
+    """Sources (:data:`SOURCE_COLUMNS`) taking, per class, pool clips in a seeded random order
+    without replacement until ``budget_seconds`` of that class are reached."""
+    rng = np.random.default_rng(seed)
+    labels = [ls.split(LABEL_SEP) for ls in pool["labels"]]
+    holders = {c: [i for i, ls in enumerate(labels) if c in ls] for c in classes}
+    used: set[int] = set()
+    rows = []
+    for c in sorted(classes, key=lambda c: (len(holders[c]), classes.index(c))):
+        free = [i for i in holders[c] if i not in used]
+        total, picked = 0.0, []
+        for i in rng.permutation(free) if free else []:
+            if total >= budget_seconds - 1e-9:
+                break
+            picked.append(int(i))
+            total += float(pool["duration_s"].iloc[i])
+        if total < budget_seconds - 1e-9:
+            raise DataError(
+                f"samples: class {c!r} has {total:.1f} s of unused clips ({len(free)} files) but "
+                f"its budget is {budget_seconds:.1f} s; add clips of this class or lower "
+                f"augment.fraction"
+            )
+        used.update(picked)
+        for i in picked:
+            inherited = [c] + ([x for x in labels[i] if x != c] if inherit_other_labels else [])
+            rows.append({
+                "track_id": Path(pool["path"].iloc[i]).stem,
+                "path": pool["path"].iloc[i],
+                "offset_s": 0.0,
+                "source_seconds": float(pool["duration_s"].iloc[i]),
+                "drawn_class": c,
+                "labels": LABEL_SEP.join(x for x in classes if x in inherited),
+            })  # fmt: skip
+    out = pd.DataFrame(rows, columns=SOURCE_COLUMNS[1:])
+    order = {c: k for k, c in enumerate(classes)}
+    out = out.sort_values("drawn_class", key=lambda s: s.map(order), kind="stable")
+    out.insert(0, "clip_id", [f"{clip_prefix}_{k:05d}" for k in range(len(out))])
+    return out[SOURCE_COLUMNS].reset_index(drop=True)
+
+
+class SamplesGenerator:
+    """Clips made elsewhere: generation copies the chosen clips (resampled) into place."""
+
+    name = "samples"
+    trainable = False
+
+    def fit(self, *args, **kwargs) -> None:
+        raise ConfigError("a kind: samples generator has nothing to train")
+
+    def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
+        sr = int(cfg.get("sample_rate", 16000))
+        rows = []
+        for source in sources.to_dict(orient="records"):
+            y = read_audio(source["path"], sr)
+            wav = Path(out_dir) / "wav" / f"{source['clip_id']}.wav"
+            write_audio(wav, y, sr)
+            rows.append(generated_row(source, wav, len(y) / sr, self.name))
+        return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- command
+
+
+def check_clip(path: Path, sr: int, seconds: float, tolerance_s: float) -> float:
+    """Raise :class:`GeneratorError` unless ``path`` is a usable clip; return its duration."""
+    if not path.is_file():
+        raise GeneratorError(f"missing output {path}")
+    try:
+        y, got_sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise GeneratorError(f"unreadable output {path}: {exc}") from None
+    if got_sr != sr:
+        raise GeneratorError(f"{path} has sample rate {got_sr} Hz; expected {sr} Hz")
+    duration = len(y) / sr
+    if abs(duration - seconds) > tolerance_s:
+        raise GeneratorError(
+            f"{path} lasts {duration:.3f} s; expected {seconds} s (± {tolerance_s} s)"
+        )
+    if not np.isfinite(y).all():
+        raise GeneratorError(f"{path} contains NaN or infinite samples")
+    if float(np.sqrt(np.mean(y**2))) < SILENCE_RMS:
+        raise GeneratorError(f"{path} is silent (RMS < {SILENCE_RMS})")
+    return duration
+
+
+class CommandGenerator:
+    """An outside program, run per batch of primes (see the module docstring)."""
+
+    name = "command"
+    trainable = False
+
+    def fit(self, *args, **kwargs) -> None:
+        raise ConfigError("a kind: command generator is trained outside augeval")
+
+    def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
+        if "command" not in cfg:
+            raise ConfigError("a kind: command generator needs command: (a shell template)")
+        sr = int(cfg.get("sample_rate", 16000))
+        seconds = float(cfg["clip_seconds"])
+        prime_seconds = float(cfg.get("source_seconds", seconds))
+        tolerance = float(cfg.get("length_tolerance_s", 0.05))
+        bs = int(cfg.get("batch_size", 16))
+        out_dir = Path(out_dir)
+        records = sources.to_dict(orient="records")
+        digest = _digest(cfg, sources)
+        rows: list[dict] = []
+        for k in range(0, len(records), bs):
+            batch, b = records[k : k + bs], k // bs
+            work = out_dir / "work" / f"batch-{b:05d}"
+            done = out_dir / "batches" / f"batch-{b:05d}.done"
+            if done.is_file():
+                saved = json.loads(done.read_text())
+                if saved["digest"] == digest and all(Path(r["path"]).is_file()
+                                                     for r in saved["rows"]):  # fmt: skip
+                    rows += saved["rows"]
+                    continue
+            prime_list = self._write_primes(batch, work, sr)
+            fields = {
+                "prime_list": shlex.quote(str(prime_list)),
+                "out_dir": shlex.quote(str(work / "out")),
+                "seconds": f"{seconds:g}",
+                "prime_seconds": f"{prime_seconds:g}",
+                "sample_rate": str(sr),
+                "batch": str(b),
+                "n": str(len(batch)),
+            }
+            try:
+                command = cfg["command"].format(**fields)
+            except (KeyError, IndexError) as exc:
+                raise ConfigError(
+                    f"command template {cfg['command']!r}: unknown field {exc}; "
+                    f"allowed: {', '.join('{' + f + '}' for f in fields)}"
+                ) from None
+            (work / "out").mkdir(parents=True, exist_ok=True)
+            log.info("batch %d: %s", b, command)
+            proc = subprocess.run(command, shell=True, capture_output=True, text=True)
+            for stream in (proc.stdout, proc.stderr):
+                for line in stream.splitlines():
+                    log.info("[command] %s", line)
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+                raise GeneratorError(
+                    f"generator command failed (exit {proc.returncode}) on batch {b}: "
+                    f"{command}\n" + "\n".join(tail)
+                )
+            batch_rows = []
+            for source in batch:
+                got = work / "out" / f"{source['clip_id']}.wav"
+                try:
+                    duration = check_clip(got, sr, seconds, tolerance)
+                except GeneratorError as exc:
+                    raise GeneratorError(f"generator command, batch {b}: {exc}") from None
+                final = out_dir / "wav" / got.name
+                final.parent.mkdir(parents=True, exist_ok=True)
+                batch_rows.append(generated_row(source, final, duration, self.name))
+            for source in batch:  # all checked: move into place
+                os.replace(work / "out" / f"{source['clip_id']}.wav",
+                           out_dir / "wav" / f"{source['clip_id']}.wav")  # fmt: skip
+            with atomic_path(done) as tmp:
+                tmp.write_text(json.dumps({"digest": digest, "rows": batch_rows}))
+            rows += batch_rows
+            shutil.rmtree(work)  # the primes are no longer needed once the batch is done
+            log.info("batch %d: %d clips checked", b, len(batch))
+        return pd.DataFrame(rows)
+
+    @staticmethod
+    def _write_primes(batch: list[dict], work: Path, sr: int) -> Path:
+        lines = ["clip_id\tprime_path\tout_path\tlabels"]
+        for source in batch:
+            y = read_audio(source["path"], sr, offset_s=float(source["offset_s"]),
+                           max_seconds=float(source["source_seconds"]))  # fmt: skip
+            prime = work / "primes" / f"{source['clip_id']}.wav"
+            write_audio(prime, y, sr)
+            out = work / "out" / f"{source['clip_id']}.wav"
+            lines.append(f"{source['clip_id']}\t{prime.resolve()}\t{out.resolve()}\t"
+                         f"{source['labels']}")  # fmt: skip
+        path = work / "primes.tsv"
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(lines) + "\n")
+        return path
+
+
+def _digest(cfg: dict, sources: pd.DataFrame) -> str:
+    import hashlib
+
+    text = json.dumps({"cfg": cfg, "sources": sources.to_csv(index=False)}, sort_keys=True,
+                      default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,249 @@
+"""Generator kinds in the real workflow (small Snakemake DAGs on the demo corpus): bring-your-own
+``kind: samples`` and ``kind: command``, and the Jukebox rules (a tiny untrained model; missing
+pretrained weights; the opt-in weight fetch against a local server)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+
+from augeval.errors import DataError, GeneratorError
+from augeval.generators.external import check_clip, draw_samples
+from augeval.generators.jukebox import sha256_file
+
+REPO = Path(__file__).resolve().parents[1]
+TOY = REPO / "tests" / "data" / "byo" / "toy_generator.py"
+QUADRANTS = (
+    "activated_pleasant", "deactivated_pleasant", "activated_unpleasant", "deactivated_unpleasant",
+)  # fmt: skip
+TOY_CMD = (
+    f"{sys.executable} {TOY} --primes {{prime_list}} --out {{out_dir}} "
+    "--seconds {seconds} --sample-rate {sample_rate}"
+)
+
+
+def write_pool(root: Path, sr: int = 22050, per_class: int = 6, seconds: float = 3.0) -> None:
+    """One sub-folder per class of real audio files (tones at 22.05 kHz: resampled later)."""
+    t = np.arange(int(seconds * sr)) / sr
+    for c, name in enumerate(QUADRANTS):
+        (root / name).mkdir(parents=True)
+        for k in range(per_class):
+            y = 0.3 * np.sin(2 * np.pi * (200 + 100 * c + 13 * k) * t)
+            sf.write(root / name / f"{name}_{k}.wav", y, sr)
+
+
+def config(tmp: Path, generators: dict) -> dict:
+    return {
+        "seed": 3,
+        "trials": 1,
+        "labelsets": ["emotion"],
+        "data": {"source": "demo", "split": "split-0",
+                 "demo": {"n_tracks": 24, "clip_seconds": [3, 4]}},
+        "labels": {
+            "tags": ["happy", "uplifting", "calm", "relaxing", "dark", "dramatic",
+                     "melancholic", "sad"],
+            "emotion_mapping": str(REPO / "config" / "emotion_mapping.tsv"),
+        },
+        "features": {"sample_rate": 12000, "n_fft": 512, "hop_length": 256, "n_mels": 32,
+                     "f_min": 0, "f_max": 6000, "max_frames": 96, "shards": 1},
+        "classifier": {"pretrained": "none", "width_mult": 0.25, "input_frames": 64,
+                       "chunk_frames": 64, "batch_size": 8, "crop": "random",
+                       "selection_metric": "pr_auc_macro",
+                       "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 1}]},
+        "augment": {"fraction": 0.5},
+        "generators": generators,
+        "tables": {"n_bootstrap": 0},
+    }  # fmt: skip
+
+
+def run(workdir: Path, cfg: dict, *targets: str, check: bool = True):
+    (workdir / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "cfg.yaml"),
+           "--cores", "1", *targets]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        pytest.fail(f"snakemake failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+@pytest.mark.workflow
+def test_samples_and_command_generators_in_the_workflow(tmp_path):
+    write_pool(tmp_path / "pool")
+    gens = {
+        "mine": {"kind": "samples", "dir": str(tmp_path / "pool"), "display_name": "my clips"},
+        "ext": {"kind": "command", "command": TOY_CMD, "clip_seconds": 2,
+                "source_seconds": 1, "batch_size": 3},
+    }  # fmt: skip
+    cfg = config(tmp_path, gens)
+    # Both kinds are variants like any generator: Table III and Fig. 2/3 ask for them (dry run;
+    # the classifier path itself is tests/test_workflow.py's).
+    plan = run(tmp_path, cfg, "-n", "results/tables/table3_emotion.md",
+               "results/figures/confusion_emotion_mine.pdf",
+               "results/figures/confusion_emotion_ext.pdf").stdout  # fmt: skip
+    needed = [
+        "results/metrics/emotion/mine/trial-0.tsv",
+        "results/predictions/emotion/baseline/trial-0/generated_ext.tsv",
+        "rule generate_external",
+        "rule make_table3",
+        "rule plot_confusion",
+    ]
+    assert all(n in plan for n in needed), plan[-3000:]
+    assert "rule generate_jukebox" not in plan and "rule train_generator" not in plan
+    run(tmp_path, cfg, "results/augment/mine/emotion/train.tsv",
+        "results/augment/ext/emotion/train.tsv")  # fmt: skip
+    budget = pd.read_csv(tmp_path / "results/augment/mine/emotion/budget.tsv", sep="\t")
+    sources = pd.read_csv(tmp_path / "results/augment/mine/emotion/sources.tsv", sep="\t")
+    per_class = sources.groupby("drawn_class")["source_seconds"].sum()
+    for c, need in zip(budget["class"], budget["budget_seconds_class"], strict=True):
+        # whole clips up to the budget: reached, by less than one extra clip
+        assert need <= per_class[c] < need + 3.0 + 1e-6
+    assert sources["path"].is_unique  # without replacement
+    mine = pd.read_csv(tmp_path / "results/generated/mine/emotion/manifest.tsv", sep="\t")
+    assert len(mine) == len(sources) and (mine["source"] == "mine").all()
+    # resampled from 22.05 kHz
+    assert all(sf.info(tmp_path / p).samplerate == 16000 for p in mine["path"])
+    ext = pd.read_csv(tmp_path / "results/generated/ext/emotion/manifest.tsv", sep="\t")
+    ext_sources = pd.read_csv(tmp_path / "results/augment/ext/emotion/sources.tsv", sep="\t")
+    assert list(ext["track_id"]) == list(ext_sources["clip_id"])
+    assert list(ext["labels"]) == list(ext_sources["labels"])
+    for p in ext["path"]:
+        info = sf.info(tmp_path / p)
+        assert info.samplerate == 16000 and abs(info.duration - 2.0) < 1e-3
+    augmented = pd.read_csv(tmp_path / "results/augment/ext/emotion/train.tsv", sep="\t")
+    assert set(ext["track_id"]) <= set(augmented["track_id"])
+
+    # The command's failures: a crash, then outputs at the wrong sample rate. Both stop the job
+    # with a message naming the problem, and leave no manifest behind.
+    for name, command, expect in [
+        ("crash", TOY_CMD + " --exit-code 3", "generator command failed (exit 3)"),
+        ("rate", TOY_CMD.replace("{sample_rate}", "8000"), "sample rate 8000 Hz; expected 16000"),
+    ]:
+        gens = {name: {"kind": "command", "command": command, "clip_seconds": 2,
+                       "source_seconds": 1, "batch_size": 3}}  # fmt: skip
+        target = f"results/generated/{name}/emotion/manifest.tsv"
+        proc = run(tmp_path, config(tmp_path, gens), target, check=False)
+        assert proc.returncode != 0
+        log = (tmp_path / f"logs/generators/generate/{name}_emotion.log").read_text()
+        assert expect in log, log[-2000:]
+        assert not (tmp_path / target).exists()
+
+
+def test_draw_samples_budget_seeded_without_replacement():
+    pool = pd.DataFrame({
+        "path": [f"/p/{k}.wav" for k in range(10)],
+        "duration_s": [2.0] * 10,
+        "labels": ["a"] * 4 + ["b"] * 4 + ["a;b"] * 2,
+    })  # fmt: skip
+    one = draw_samples(pool, ["a", "b"], 5.0, seed=1, clip_prefix="x")
+    assert one.equals(draw_samples(pool, ["a", "b"], 5.0, seed=1, clip_prefix="x"))
+    assert one["path"].is_unique
+    assert list(one.groupby("drawn_class").size()) == [3, 3]  # 3 × 2 s reaches 5 s
+    assert list(one["clip_id"]) == [f"x_{k:05d}" for k in range(6)]
+    with pytest.raises(DataError, match="class 'b' has .* budget is 11.0 s"):
+        draw_samples(pool, ["a", "b"], 11.0, seed=1, clip_prefix="x")
+
+
+def test_check_clip_rejects_bad_outputs(tmp_path):
+    sr = 16000
+    good = tmp_path / "good.wav"
+    sf.write(good, 0.1 * np.sin(np.arange(sr) / 5), sr)
+    assert check_clip(good, sr, 1.0, 0.01) == pytest.approx(1.0)
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(sr), sr)
+    short = tmp_path / "short.wav"
+    sf.write(short, 0.1 * np.ones(sr // 2), sr)
+    nan = tmp_path / "nan.wav"
+    sf.write(nan, np.full(sr, np.nan), sr, subtype="FLOAT")
+    for path, message in [(silent, "silent"), (short, "lasts 0.500 s"), (nan, "NaN"),
+                          (tmp_path / "none.wav", "missing output")]:  # fmt: skip
+        with pytest.raises(GeneratorError, match=message):
+            check_clip(path, sr, 1.0, 0.01)
+
+
+@pytest.mark.workflow
+def test_jukebox_rules(tmp_path):
+    pytest.importorskip("jukebox_infer")
+    from augeval.generators.jukebox import weight_files
+
+    served = tmp_path / "served"
+    for k, rel in enumerate(weight_files("5b").values()):
+        (served / rel).parent.mkdir(parents=True, exist_ok=True)
+        (served / rel).write_bytes(bytes([k + 1]) * 64)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    weights = tmp_path / "weights"
+    gens = {
+        "jb": {"kind": "jukebox", "init": "random", "tiny": True, "sample_rate": 4000,
+               "prime_seconds": 0.256, "source_seconds": 0.256, "clip_seconds": 0.512,
+               "tiny_n_ctx": [128, 32, 16], "gen_batch_size": 32, "device": "cpu"},
+        "jbw": {"kind": "jukebox", "prime_seconds": 8, "source_seconds": 8, "clip_seconds": 24,
+                "weights_dir": str(weights), "device": "cpu",
+                "weights_url": f"http://127.0.0.1:{server.server_address[1]}/"},
+    }  # fmt: skip
+    cfg = config(tmp_path, gens)
+    try:
+        run(tmp_path, cfg, "results/generated/jb/emotion/manifest.tsv")
+        manifest = pd.read_csv(tmp_path / "results/generated/jb/emotion/manifest.tsv", sep="\t")
+        sources = pd.read_csv(tmp_path / "results/augment/jb/emotion/sources.tsv", sep="\t")
+        assert list(manifest["track_id"]) == list(sources["clip_id"])
+        assert (manifest["source"] == "jb").all()
+        for p in manifest["path"]:
+            info = sf.info(tmp_path / p)
+            assert info.samplerate == 4000 and info.frames == 2048
+
+        # pretrained weights absent: the job fails naming the file and the fetch rule
+        target = "results/generated/jbw/emotion/manifest.tsv"
+        proc = run(tmp_path, cfg, target, check=False)
+        assert proc.returncode != 0
+        log = (tmp_path / "logs/generators/generate/jbw_emotion.log").read_text()
+        assert "5b/vqvae.pth.tar" in log and str(weights) in log
+        assert "fetch_jukebox_weights" in log
+        assert not (tmp_path / target).exists()
+
+        # the opt-in fetch (only for pretrained entries): files land in weights_dir, sha256 kept
+        run(tmp_path, cfg, "fetch_jukebox_weights")
+        table = pd.read_csv(tmp_path / "results/generators/jukebox_weights.tsv", sep="\t")
+        assert list(table["file"]) == list(weight_files("5b").values())
+        assert set(table["generator"]) == {"jbw"}  # jb (init: random) has nothing to fetch
+        for rel, digest in zip(table["file"], table["sha256"], strict=True):
+            assert (weights / rel).read_bytes() == (served / rel).read_bytes()
+            assert digest == sha256_file(served / rel)
+    finally:
+        server.shutdown()
+
+
+def test_command_generator_resumes_at_the_next_batch(tmp_path):
+    from augeval.generators import make_generator
+
+    sr = 16000
+    rows = []
+    for k in range(4):
+        path = tmp_path / f"t{k}.wav"
+        sf.write(path, 0.2 * np.sin(np.arange(2 * sr) * (0.05 + 0.01 * k)), sr)
+        rows.append(dict(clip_id=f"c{k}", track_id=f"t{k}", path=str(path), offset_s=0.5,
+                         source_seconds=1.0, drawn_class="a", labels="a"))  # fmt: skip
+    sources = pd.DataFrame(rows)
+    cfg = {"command": TOY_CMD, "clip_seconds": 2, "source_seconds": 1, "batch_size": 2}
+    gen = make_generator("command", "ext")
+    out = tmp_path / "gen"
+    first = gen.generate(None, sources, cfg, out, seed=0)
+    assert list(first["track_id"]) == ["c0", "c1", "c2", "c3"] and (first["source"] == "ext").all()
+    assert not (out / "work").exists() or not any((out / "work").iterdir())
+    kept = Path(first["path"][0]).stat().st_mtime_ns
+    (out / "batches" / "batch-00001.done").unlink()  # killed during batch 1
+    again = gen.generate(None, sources, cfg, out, seed=0)
+    pd.testing.assert_frame_equal(again, first)
+    assert Path(first["path"][0]).stat().st_mtime_ns == kept  # batch 0 was not re-run

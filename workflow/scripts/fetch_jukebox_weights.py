@@ -1,0 +1,29 @@
+"""Rule fetch_jukebox_weights (opt-in, needs internet): download the weight files of every
+pretrained Jukebox generator into its weights_dir with checksums; one row per file."""
+
+import pandas as pd
+
+from augeval.atomic import atomic_path
+from augeval.generators import generator_config
+from augeval.generators.jukebox import fetch_weights, settings
+from augeval.logs import run_logged
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def main():
+    tables = []
+    for name, raw in sm.params.generators.items():
+        cfg = settings(generator_config(raw))
+        table = fetch_weights(
+            cfg["model"], cfg["weights_dir"], cfg["checksums"], base_url=cfg["weights_url"]
+        )
+        table.insert(0, "generator", name)
+        tables.append(table)
+    columns = ["generator", "file", "path", "bytes", "sha256", "status"]
+    out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    with atomic_path(sm.output[0]) as tmp:
+        out.to_csv(tmp, sep="\t", index=False)
+
+
+run_logged(sm.log[0], main)
