@@ -80,7 +80,13 @@ rule make_cas_table:
             subcategory="Train on generated",
             labels={"table": "CAS", "label set": "{labelset}"},
         ),
-        per_class="results/tables/cas_{labelset}_per_class.tsv",
+        per_class=report(
+            "results/tables/cas_{labelset}_per_class.tsv",
+            caption="../report/cas.rst",
+            category="Beyond the paper",
+            subcategory="Train on generated",
+            labels={"table": "CAS per class", "label set": "{labelset}"},
+        ),
     log:
         "logs/cas/table/{labelset}.log",
     benchmark:

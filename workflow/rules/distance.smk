@@ -70,7 +70,13 @@ rule make_which_generator:
                 "label set": "{labelset}",
             },
         ),
-        correlations="results/tables/which_generator_{labelset}_correlations.tsv",
+        correlations=report(
+            "results/tables/which_generator_{labelset}_correlations.tsv",
+            caption="../report/which_generator.rst",
+            category="Beyond the paper",
+            subcategory="Which generator for which class",
+            labels={"table": "rank correlations", "label set": "{labelset}"},
+        ),
     log:
         "logs/distance/which_generator/{labelset}.log",
     benchmark:
@@ -91,7 +97,13 @@ rule make_which_generator:
 rule plot_distance_gain:
     input:
         table="results/tables/which_generator_{labelset}.tsv",
-        correlations="results/tables/which_generator_{labelset}_correlations.tsv",
+        correlations=report(
+            "results/tables/which_generator_{labelset}_correlations.tsv",
+            caption="../report/which_generator.rst",
+            category="Beyond the paper",
+            subcategory="Which generator for which class",
+            labels={"table": "rank correlations", "label set": "{labelset}"},
+        ),
     output:
         report(
             "results/figures/distance_gain_{labelset}.pdf",

@@ -145,7 +145,13 @@ rule summarize_ratio_sweep:
     input:
         unpack(get_sweep_inputs),
     output:
-        "results/tables/ratio_sweep_{labelset}.tsv",
+        report(
+            "results/tables/ratio_sweep_{labelset}.tsv",
+            caption="../report/ratio_sweep.rst",
+            category="Beyond the paper",
+            subcategory="Ratio sweep",
+            labels={"label set": "{labelset}", "table": "ratio sweep"},
+        ),
     log:
         "logs/evaluate/ratio_sweep/{labelset}.log",
     benchmark:
