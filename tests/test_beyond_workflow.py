@@ -9,52 +9,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from test_workflow import TINY
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 
-SMALL = {
+# The workflow test's tiny config, smaller still: one shard, one epoch, the two cheap controls.
+SMALL = copy.deepcopy(TINY) | {
     "seed": 3,
-    "trials": 2,
-    "labelsets": ["mood", "emotion"],
-    "data": {
-        "source": "demo",
-        "split": "split-0",
-        "demo": {"n_tracks": 24, "clip_seconds": [3, 4], "multi_label_fraction": 0.3},
-    },
-    "labels": {
-        "tags": [
-            "happy",
-            "uplifting",
-            "calm",
-            "relaxing",
-            "dark",
-            "dramatic",
-            "sad",
-            "melancholic",
-        ],
-        "emotion_mapping": str(REPO / "config" / "emotion_mapping.tsv"),
-    },
-    "features": {
-        "sample_rate": 12000,
-        "n_fft": 512,
-        "hop_length": 256,
-        "n_mels": 96,
-        "f_min": 0,
-        "f_max": 6000,
-        "max_frames": 192,
-        "shards": 1,
-    },  # fmt: skip
-    "classifier": {
-        "pretrained": "none",
-        "width_mult": 0.25,
-        "input_frames": 128,
-        "chunk_frames": 64,
-        "batch_size": 8,
-        "crop": "random",
-        "selection_metric": "pr_auc_macro",
-        "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 1}],
-    },  # fmt: skip
+    "data": TINY["data"] | {"demo": TINY["data"]["demo"] | {"n_tracks": 24}},
+    "features": TINY["features"] | {"shards": 1},
+    "classifier": TINY["classifier"]
+    | {"augment": {}, "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 1}]},
     "augment": {"fraction": 0.3},
     "generators": {"copy": {"clip_seconds": 2}, "noise": {"clip_seconds": 2}},
 }
