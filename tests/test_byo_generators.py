@@ -84,6 +84,9 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
         "mine": {"kind": "samples", "dir": str(tmp_path / "pool"), "display_name": "my clips"},
         "ext": {"kind": "command", "command": TOY_CMD, "clip_seconds": 2,
                 "source_seconds": 1, "batch_size": 3},
+        # the demo's stand-in for an outside generator: a rule makes its folder
+        "lofi": {"kind": "samples", "sample_rate": 16000,
+                 "demo_clips": {"clips_per_class": 4, "seconds": 2, "sample_rate": 8000}},
     }  # fmt: skip
     cfg = config(tmp_path, gens)
     # Both kinds are variants like any generator: Table III and Fig. 2/3 ask for them (dry run;
@@ -100,8 +103,7 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
     ]
     assert all(n in plan for n in needed), plan[-3000:]
     assert "rule generate_jukebox" not in plan and "rule train_generator" not in plan
-    run(tmp_path, cfg, "results/augment/mine/emotion/train.tsv",
-        "results/augment/ext/emotion/train.tsv")  # fmt: skip
+    run(tmp_path, cfg, *(f"results/augment/{g}/emotion/train.tsv" for g in ("mine", "ext", "lofi")))
     budget = pd.read_csv(tmp_path / "results/augment/mine/emotion/budget.tsv", sep="\t")
     sources = pd.read_csv(tmp_path / "results/augment/mine/emotion/sources.tsv", sep="\t")
     per_class = sources.groupby("drawn_class")["source_seconds"].sum()
@@ -113,6 +115,30 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
     assert len(mine) == len(sources) and (mine["source"] == "mine").all()
     # resampled from 22.05 kHz
     assert all(sf.info(tmp_path / p).samplerate == 16000 for p in mine["path"])
+    # make_demo_samples wrote a folder per class at 8 kHz; the policy drew from it
+    lofi_dir = tmp_path / "results/demo/samples/lofi/emotion"
+    assert sorted(d.name for d in lofi_dir.iterdir() if d.is_dir()) == sorted(QUADRANTS)
+    lofi_sources = pd.read_csv(tmp_path / "results/augment/lofi/emotion/sources.tsv", sep="\t")
+    drawn = [tmp_path / p for p in lofi_sources["path"]]  # relative to the working directory
+    assert all(p.parent.parent == lofi_dir for p in drawn)
+    assert [p.parent.name for p in drawn] == list(lofi_sources["drawn_class"])
+    assert {sf.info(p).samplerate for p in drawn} == {8000}
+    lofi = pd.read_csv(tmp_path / "results/generated/lofi/emotion/manifest.tsv", sep="\t")
+    assert {sf.info(tmp_path / p).samplerate for p in lofi["path"]} == {16000}
+    # The folder is an input of the plan: a clip added to it makes the plan (and what follows)
+    # out of date; nothing else is.
+    sf.write(tmp_path / "pool" / QUADRANTS[0] / "new.wav", np.zeros(22050) + 0.1, 22050)
+    again = run(tmp_path, cfg, "-n", "results/augment/mine/emotion/train.tsv",
+                "results/augment/lofi/emotion/train.tsv").stdout  # fmt: skip
+    assert "rule plan_augmentation" in again and "wildcards: generator=mine" in again
+    assert "generator=lofi" not in again, again[-3000:]
+    # A missing folder stops the DAG before any job runs, naming it.
+    gone = {"gone": {"kind": "samples", "dir": str(tmp_path / "nowhere" / "{labelset}")}}
+    proc = run(tmp_path, config(tmp_path, gone), "results/augment/gone/emotion/train.tsv",
+               check=False)  # fmt: skip
+    assert proc.returncode != 0
+    assert str(tmp_path / "nowhere" / "emotion") in proc.stdout + proc.stderr
+
     ext = pd.read_csv(tmp_path / "results/generated/ext/emotion/manifest.tsv", sep="\t")
     ext_sources = pd.read_csv(tmp_path / "results/augment/ext/emotion/sources.tsv", sep="\t")
     assert list(ext["track_id"]) == list(ext_sources["clip_id"])

@@ -72,3 +72,35 @@ def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
     assert good.returncode == 0, good.stderr[-3000:]
     jobs = planned_jobs(good)
     assert {"carve_oracle_holdout", "make_pool_manifest", "generate_control"} <= jobs
+
+
+def test_an_oracle_under_another_name_gets_the_same_holdout(tmp_path):
+    """The hold-out follows kind: oracle, not the entry's name."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "resources", tmp_path / "resources")
+    paper = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "1"]
+
+    def dry_run(generators):
+        paper["generators"] = generators
+        (tmp_path / "c.yaml").write_text(yaml.safe_dump(paper))
+        return subprocess.run(
+            [*cmd, "--configfile", str(tmp_path / "c.yaml")], capture_output=True, text=True
+        )
+
+    bad = dry_run({"held": {"kind": "oracle", "clip_seconds": 10}})
+    assert bad.returncode != 0
+    assert "generators.held.holdout_fraction: required key is missing" in bad.stdout + bad.stderr
+
+    good = dry_run({"held": {"kind": "oracle", "clip_seconds": 10, "holdout_fraction": 0.05}})
+    assert good.returncode == 0, good.stderr[-3000:]
+    assert {"carve_oracle_holdout", "make_pool_manifest"} <= planned_jobs(good)
+    plans = [b for b in good.stdout.split("\n\n") if "rule plan_augmentation:" in b]
+    assert plans and all("oracle_pool.tsv" in b for b in plans), plans
+
+    two = dry_run({
+        "oracle": {"clip_seconds": 10, "holdout_fraction": 0.05},
+        "held": {"kind": "oracle", "clip_seconds": 10, "holdout_fraction": 0.1},
+    })  # fmt: skip
+    assert two.returncode != 0
+    assert "set different holdout_fraction values" in two.stdout + two.stderr

@@ -59,6 +59,24 @@ def iter_keys(node: dict, root: dict, prefix: str = "") -> Iterator[tuple[str, d
         items = sub.get("items")
         if isinstance(items, dict) and "properties" in _resolve(items, root):
             yield from iter_keys(items, root, f"{path}[]")
+    yield from _named_kinds(node, root, prefix)
+
+
+def _named_kinds(node: dict, root: dict, prefix: str) -> Iterator[tuple[str, dict, bool]]:
+    """Entries under a name of your choice (``generators.<name>: {kind: ...}``): the keys of each
+    kind that no built-in name has, as ``<samples name>.dir``."""
+    extra = node.get("additionalProperties")
+    if not isinstance(extra, dict):
+        return
+    named = _resolve(extra, root)
+    for rule in named.get("allOf", []):
+        kind = rule.get("if", {}).get("properties", {}).get("kind", {}).get("const")
+        if kind is None or kind in node.get("properties", {}):
+            continue
+        sub = _resolve(rule["then"], root)
+        path = f"{prefix}.<{kind} name>"
+        yield path, sub, False
+        yield from iter_keys(sub, root, path)
 
 
 def _type(s: dict) -> str:
@@ -98,6 +116,9 @@ def _allowed(s: dict) -> str:
 def _lookup(config: dict, path: str):
     node = config
     for part in path.split("."):
+        if part.startswith("<") and part.endswith(" name>") and isinstance(node, dict):
+            kind = part[1 : -len(" name>")]  # the first entry of that kind
+            part = next((k for k, v in node.items() if (v or {}).get("kind") == kind), part)
         if "[]" in part or not isinstance(node, dict) or part not in node:
             return None
         node = node[part]

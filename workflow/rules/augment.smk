@@ -18,6 +18,7 @@ rule plan_augmentation:
         augment=config.get("augment", {}),
         generator=get_generator_config,
         kind=get_generator_kind,
+        samples_dir=get_samples_dir_param,
         visible_seconds=get_visible_seconds(),
         seed=config["seed"],
     script:

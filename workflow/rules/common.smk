@@ -38,8 +38,26 @@ TRAINABLE = generators_of_kind("samplernn", "ddsp")
 DDSP = generators_of_kind("ddsp")
 JUKEBOX = generators_of_kind("jukebox")
 EXTERNAL = generators_of_kind("samples", "command")
+DEMO_SAMPLES = [
+    g for g in generators_of_kind("samples") if "demo_clips" in config["generators"][g]
+]
 VARIANTS = ["baseline"] + GENERATORS
-ORACLE_HOLDOUT = config.get("generators", {}).get("oracle", {}).get("holdout_fraction")
+# Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
+HOLDOUT_ORACLES = [
+    g
+    for g in generators_of_kind("oracle")
+    if config["generators"][g].get("holdout_fraction")
+]
+_HOLDOUT_FRACTIONS = {
+    config["generators"][g]["holdout_fraction"] for g in HOLDOUT_ORACLES
+}
+if len(_HOLDOUT_FRACTIONS) > 1:
+    raise ValueError(
+        "generators: oracle-kind generators "
+        + ", ".join(HOLDOUT_ORACLES)
+        + " set different holdout_fraction values; train is carved once, so give them one value"
+    )
+ORACLE_HOLDOUT = next(iter(_HOLDOUT_FRACTIONS), None)
 HOLDOUT_DIR = "results/data/oracle_holdout"
 DEMO_DIR = "results/demo"
 DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
@@ -105,9 +123,46 @@ def get_split_metadata(wildcards):
 def get_plan_inputs(wildcards):
     """The budget comes from train; the oracle's hold-out mode draws its sources from the pool."""
     inputs = {"train": f"results/data/{wildcards.labelset}/train.tsv"}
-    if ORACLE_HOLDOUT and wildcards.generator == "oracle":
+    if wildcards.generator in HOLDOUT_ORACLES:
         inputs["pool"] = f"results/data/{wildcards.labelset}/oracle_pool.tsv"
+    if KIND[wildcards.generator] == "samples":
+        inputs.update(get_samples_inputs(wildcards.generator, wildcards.labelset))
     return inputs
+
+
+def get_samples_dir(generator, labelset):
+    """A samples generator's folder: its dir:, or the demo clips rule's output (demo_clips:)."""
+    cfg = config["generators"][generator]
+    if "demo_clips" in cfg:
+        return f"{DEMO_DIR}/samples/{generator}/{labelset}"
+    return os.path.expanduser(cfg["dir"].format(labelset=labelset))
+
+
+def get_samples_inputs(generator, labelset):
+    """What a samples generator's plan reads, so that changed clips re-plan it: the demo rule's
+    folder, else the table, else one sub-folder per class (a folder's own mtime changes when a
+    file directly inside it is added or removed). A missing one stops the DAG, naming it.
+    """
+    from augeval.data.labels import labelset_from_config
+
+    cfg = config["generators"][generator]
+    root = get_samples_dir(generator, labelset)
+    if "demo_clips" in cfg:
+        return {"samples": root}
+    if cfg.get("table"):
+        return {"samples_table": f"{root}/{cfg['table']}"}
+    classes = labelset_from_config(labelset, config["labels"]).classes
+    return {"samples_classes": [f"{root}/{c}" for c in classes]}
+
+
+def get_samples_dir_param(wildcards):
+    if KIND[wildcards.generator] != "samples":
+        return None
+    return get_samples_dir(wildcards.generator, wildcards.labelset)
+
+
+def get_demo_clips_config(wildcards):
+    return config["generators"][wildcards.generator]["demo_clips"]
 
 
 def get_all_split_metadata(wildcards=None):

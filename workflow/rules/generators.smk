@@ -125,6 +125,29 @@ rule generate_jukebox:
         "../scripts/generate_clips.py"
 
 
+# The demo's stand-in for clips made elsewhere (a samples generator with demo_clips:).
+rule make_demo_samples:
+    output:
+        directory("results/demo/samples/{generator}/{labelset}"),
+    log:
+        "logs/generators/make_demo_samples/{generator}_{labelset}.log",
+    benchmark:
+        "benchmarks/generators/make_demo_samples/{generator}_{labelset}.tsv"
+    wildcard_constraints:
+        generator="|".join(DEMO_SAMPLES) or "NO_DEMO_SAMPLES",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        demo_clips=get_demo_clips_config,
+        seed=config["seed"],
+    script:
+        "../scripts/make_demo_samples.py"
+
+
 rule generate_external:
     input:
         sources="results/augment/{generator}/{labelset}/sources.tsv",

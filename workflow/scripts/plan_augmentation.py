@@ -26,7 +26,8 @@ def main():
     seed = derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset)
     prefix = f"{sm.wildcards.generator}_{sm.wildcards.labelset}"
     if sm.params.kind == "samples":  # clips of your own: whole clips up to each class's budget
-        pool = read_sample_pool(gen, sm.wildcards.labelset, list(labelset.classes))
+        folder = {"dir": sm.params.samples_dir}  # the folder as the workflow resolved it
+        pool = read_sample_pool(gen | folder, sm.wildcards.labelset, list(labelset.classes))
         sources = draw_samples(
             pool, list(labelset.classes), float(budget["budget_seconds_class"].iloc[0]),
             seed=seed, clip_prefix=prefix,
@@ -47,8 +48,8 @@ def main():
         if empty:
             raise DataError(
                 f"{sm.input.pool}: the oracle's held-out pool has no track of class(es) {empty}; "
-                "raise generators.oracle.holdout_fraction or drop the oracle (a class held by "
-                "a single train artist cannot be held out)"
+                f"raise generators.{sm.wildcards.generator}.holdout_fraction or drop that "
+                "generator (a class held by a single train artist cannot be held out)"
             )
 
     sources = draw_sources(
