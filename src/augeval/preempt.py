@@ -8,7 +8,7 @@ also sends SIGUSR1 120 s before the time limit. A training loop uses :class:`Pre
         for step in ...:
             ...one optimiser step...
             if preempt.save_due():
-                save the resumable state (``train_state.pt``)
+                save the resumable state (``train_state.pt``, see :mod:`augeval.train_state`)
                 preempt.saved(where="epoch 3 batch 17")   # raises Preempted after a signal
 
 The handler only sets a flag, so a signal never interrupts a half-written state. On a signal the

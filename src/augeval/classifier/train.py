@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.checkpoints import save_checkpoint
 from augeval.classifier import augment
 from augeval.classifier.data import DB_SCALE, random_offset
 from augeval.classifier.model import MoodClassifier
@@ -35,6 +35,7 @@ from augeval.errors import ConfigError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
 from augeval.preempt import DEFAULT_MINUTES, Preemption
+from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.classifier")
 
@@ -202,49 +203,18 @@ def _train(
     best_state = copy.deepcopy(model.state_dict())
     history: list[dict] = []
     optimizer_state = None
-    resume = None  # (order, next batch start, losses) of a state saved mid-epoch
-    if state_path.exists():
-        state = load_checkpoint(state_path)
-        if state.get("digest") == digest:
-            model.load_state_dict(state["model"])
-            best_state, best_metric, best_epoch = (
-                state["best"],
-                state["best_metric"],
-                state["best_epoch"],
-            )
-            epoch, history, optimizer_state = state["epoch"], state["history"], state["optimizer"]
-            rng.bit_generator.state = json.loads(state["numpy_rng"])
-            gen.set_state(state["torch_gen"])
-            torch.set_rng_state(state["torch_rng"])
-            where = f"epoch {epoch}/{total_epochs}"
-            if state.get("order") is not None:
-                resume = (np.asarray(state["order"]), state["next_batch"], state["losses"])
-                where += f" + {state['next_batch'] // cfg['batch_size']} batches"
-            log.info("resuming from %s at %s", state_path, where)
-        else:
-            log.warning("ignoring %s: it was written for another configuration", state_path)
+    parts = {"model": model, "numpy_rng": rng, "torch_gen": gen}  # the optimizer: per phase
+    train_state = TrainState(state_path, digest, parts, batch_size=cfg["batch_size"], log=log)
+    state = train_state.load(f"epoch {{epoch}}/{total_epochs}", " + {batches} batches")
+    if state is not None:
+        best_state, best_metric = state["best"], state["best_metric"]
+        epoch, best_epoch, history = state["epoch"], state["best_epoch"], state["history"]
+        optimizer_state = state["optimizer"]
 
     def save_state(optimizer, position=None):
-        order, next_batch, losses = position or (None, 0, [])
-        save_checkpoint(
-            {
-                "digest": digest,
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "best": best_state,
-                "best_metric": best_metric,
-                "best_epoch": best_epoch,
-                "history": history,
-                "numpy_rng": json.dumps(rng.bit_generator.state),
-                "torch_gen": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "order": None if order is None else [int(i) for i in order],
-                "next_batch": next_batch,
-                "losses": list(losses),
-            },
-            state_path,
-        )
+        fields = {"epoch": epoch, "history": history, "optimizer": optimizer.state_dict()}
+        best = {"best": best_state, "best_metric": best_metric, "best_epoch": best_epoch}
+        train_state.save(fields | best, position)
 
     phase_start = 0
     for phase_index, phase in enumerate(phases):
@@ -254,7 +224,7 @@ def _train(
             continue
         optimizer = make_optimizer(model, phase)
         reload = epoch == phase_start and phase.get("reload_best", False) and best_epoch >= 0
-        if reload and resume is None:
+        if reload and train_state.position is None:  # not when resuming mid-epoch
             model.load_state_dict(best_state)
             log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
         elif optimizer_state is not None:
@@ -263,11 +233,9 @@ def _train(
         while epoch < phase_end:
             t0 = time.monotonic()
             model.train()
-            if resume is not None:  # continue the epoch that a signal or the timer cut
-                order, first, losses = resume
-                resume = None
-            else:
-                order, first, losses = rng.permutation(len(train_ids))[:epoch_size], 0, []
+            order, first, losses = train_state.epoch_position(
+                lambda: rng.permutation(len(train_ids))[:epoch_size]
+            )
             for start in range(first, len(order), cfg["batch_size"]):
                 idx = order[start : start + cfg["batch_size"]]
                 offsets = [

@@ -92,6 +92,7 @@ from augeval.generators.ddsp_synth import (
 )
 from augeval.preempt import DEFAULT_MINUTES, Preemption
 from augeval.seeding import derive_seed
+from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.generators.ddsp")
 
@@ -427,28 +428,12 @@ def _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step,
     epoch, step, best_epoch, best_loss = 0, 0, -1, math.inf
     best_state = copy.deepcopy(model.state_dict())
     history: list[dict] = []
-    resume = None  # (order, next batch start, losses) of a state saved mid-epoch
-    if state_path.exists():
-        state = load_checkpoint(state_path)  # on the CPU: RNG states must stay there
-        if state.get("digest") == digest:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            best_state, best_loss, best_epoch = (
-                state["best"],
-                state["best_loss"],
-                state["best_epoch"],
-            )
-            epoch, step, history = state["epoch"], state["step"], state["history"]
-            rng.bit_generator.state = json.loads(state["numpy_rng"])
-            gen.set_state(state["noise_rng"])
-            torch.set_rng_state(state["torch_rng"])
-            where = f"epoch {epoch}/{epochs}"
-            if state.get("order") is not None:
-                resume = (np.asarray(state["order"]), state["next_batch"], state["losses"])
-                where += f" + {state['next_batch'] // batch_size} batches (step {step})"
-            log.info("resuming from %s at %s", state_path, where)
-        else:
-            log.warning("ignoring %s: it was written for another configuration", state_path)
+    parts = {"model": model, "optimizer": optimizer, "numpy_rng": rng, "noise_rng": gen}
+    train_state = TrainState(state_path, digest, parts, batch_size=batch_size, log=log)
+    state = train_state.load(f"epoch {{epoch}}/{epochs}", " + {batches} batches (step {step})")
+    if state is not None:
+        best_state, best_loss, best_epoch = state["best"], state["best_loss"], state["best_epoch"]
+        epoch, step, history = state["epoch"], state["step"], state["history"]
 
     n_params = sum(p.numel() for p in model.parameters())
     log.info(
@@ -460,36 +445,13 @@ def _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step,
     )
 
     def save_state(position=None):
-        order, next_batch, losses = position or (None, 0, [])
-        save_checkpoint(
-            {
-                "digest": digest,
-                "epoch": epoch,
-                "step": step,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "best": best_state,
-                "best_loss": best_loss,
-                "best_epoch": best_epoch,
-                "history": history,
-                "numpy_rng": json.dumps(rng.bit_generator.state),
-                "noise_rng": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "order": None if order is None else [int(i) for i in order],
-                "next_batch": next_batch,
-                "losses": list(losses),
-            },
-            state_path,
-        )
+        best = {"best": best_state, "best_loss": best_loss, "best_epoch": best_epoch}
+        train_state.save({"epoch": epoch, "step": step, "history": history} | best, position)
 
     while epoch < epochs:
         t0 = time.monotonic()
         model.train()
-        if resume is not None:  # continue the epoch that a signal or the timer cut
-            order, first, losses = resume
-            resume = None
-        else:
-            order, first, losses = rng.permutation(len(train)), 0, []
+        order, first, losses = train_state.epoch_position(lambda: rng.permutation(len(train)))
         for start in range(first, len(order), batch_size):
             idx = order[start : start + batch_size]
             audio, f0, loudness = train.batch(idx, device)

@@ -93,6 +93,7 @@ from augeval.generators.samplernn_model import (
     quantize,
 )
 from augeval.preempt import DEFAULT_MINUTES, Preemption
+from augeval.train_state import TrainState
 
 __all__ = [
     "DEFAULTS",
@@ -366,20 +367,15 @@ class SampleRNNGenerator:
         history: list[dict] = []
         acc = [0.0, 0]  # train bits sum, steps since the last validation
         elapsed = 0.0
-        if state_path.exists():
-            state = load_checkpoint(state_path, device)
-            if state.get("digest") == digest:
-                model.load_state_dict(state["model"])
-                optimizer.load_state_dict(state["optimizer"])
-                step, chunk_index, segment = state["step"], state["chunk"], state["segment"]
-                hidden = state["hidden"] or None
-                best = {"bits": state["best_bits"], "step": state["best_step"], "model": None}
-                best["model"] = state["best_model"] or None
-                history, acc, elapsed = state["history"], list(state["acc"]), state["elapsed"]
-                torch.set_rng_state(state["torch_rng"].cpu())
-                log.info("resuming from %s at step %d/%d", state_path, step, c["steps"])
-            else:
-                log.warning("ignoring %s: it was written for another configuration", state_path)
+        parts = {"model": model, "optimizer": optimizer}
+        train_state = TrainState(state_path, digest, parts, log=log, device=device)
+        state = train_state.load(f"step {{step}}/{c['steps']}")
+        if state is not None:
+            step, chunk_index, segment = state["step"], state["chunk"], state["segment"]
+            hidden = state["hidden"] or None
+            best = {"bits": state["best_bits"], "step": state["best_step"], "model": None}
+            best["model"] = state["best_model"] or None
+            history, acc, elapsed = state["history"], list(state["acc"]), state["elapsed"]
 
         log.info(
             "samplernn: %d parameters, lookback %d, %d train / %d validation tracks, batch %d x "
@@ -434,11 +430,8 @@ class SampleRNNGenerator:
                         on_validation(step, bits)
                 regular = step % c["save_every"] == 0
                 if step < c["steps"] and (regular or preempt.save_due()):
-                    save_checkpoint(
+                    train_state.save(
                         {
-                            "digest": digest,
-                            "model": model.state_dict(),
-                            "optimizer": optimizer.state_dict(),
                             "step": step,
                             "chunk": chunk_index,
                             "segment": segment,
@@ -449,9 +442,7 @@ class SampleRNNGenerator:
                             "history": history,
                             "acc": acc,
                             "elapsed": time.monotonic() - t0,
-                            "torch_rng": torch.get_rng_state(),
-                        },
-                        state_path,
+                        }
                     )
                     preempt.saved(f"step {step}")
                 if on_step is not None:
