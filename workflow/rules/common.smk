@@ -10,6 +10,11 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
+from augeval.malloc import apply_malloc_defaults
+
+# Every job started from here keeps PyTorch's large CPU buffers in the heap (augeval.malloc;
+# bench/bench_malloc.py), unless the environment already chooses.
+apply_malloc_defaults()
 
 # Every violation with its key path and allowed values, before Snakemake's own check (which
 # reports only the first one) fills in the schema defaults.

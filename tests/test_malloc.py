@@ -1,0 +1,43 @@
+"""augeval.malloc: the glibc settings every workflow job inherits."""
+
+import os
+import subprocess
+import sys
+
+from augeval.malloc import MMAP_THRESHOLD, SETTINGS, apply_malloc_defaults
+
+
+def test_added_together_where_the_environment_has_neither():
+    env = {"PATH": "/bin"}
+    assert apply_malloc_defaults(env) == SETTINGS
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(32 * 1024 * 1024) == str(MMAP_THRESHOLD)
+    assert int(env["MALLOC_TRIM_THRESHOLD_"]) > MMAP_THRESHOLD
+
+
+def test_an_environment_that_sets_either_keeps_its_choice():
+    for key in SETTINGS:
+        env = {key: "12345"}
+        assert apply_malloc_defaults(env) == {}
+        assert env == {key: "12345"}
+
+
+def test_snakemake_jobs_inherit_them(tmp_path):
+    """Applied at parse time, as workflow/rules/common.smk does, they reach a job's process."""
+    snakefile = tmp_path / "Snakefile"
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    snakefile.write_text(
+        f"sys.path.insert(0, {repo + '/src'!r})\n"
+        "from augeval.malloc import apply_malloc_defaults\n"
+        "apply_malloc_defaults()\n"
+        "rule env:\n"
+        "    output: 'env.txt'\n"
+        "    shell: 'env | grep ^MALLOC_ | sort > {output}'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(tmp_path),
+         "--cores", "1", "--quiet"],
+        check=True, env=env, capture_output=True,
+    )  # fmt: skip
+    lines = (tmp_path / "env.txt").read_text().split()
+    assert lines == sorted(f"{k}={v}" for k, v in SETTINGS.items())
