@@ -153,6 +153,26 @@ def test_config_errors():
         JukeboxModel({**TINY, "song_seconds": 30}, CPU)
 
 
+def test_the_paper_configuration_builds_at_full_size():
+    """The pretrained 5b path's shapes, without its 28 GB of weights: built on the meta device
+    (no memory), with the paper's settings (8 s prime, 24 s clips, 44.1 kHz)."""
+    paper = dict(model="5b", prime_seconds=8, clip_seconds=24, sample_rate=44100, fp16=False)
+    with torch.device("meta"):
+        model = JukeboxModel(paper, torch.device("meta"))
+    sizes = [sum(p.numel() for p in m.parameters()) for m in (model.vqvae, *model.priors)]
+    # Dhariwal et al. 2020: a 5B-parameter top prior and two ~1B upsamplers (VQ-VAE ~2M)
+    assert 4.5e9 < sizes[3] < 5.5e9 and all(0.9e9 < n < 1.1e9 for n in sizes[1:3])
+    assert sizes[0] < 5e6
+    # top level: 128 samples per token (strides 2 ^ downs 3,2,2 over the levels: 8, 32, 128)
+    assert model.top_hop == 128
+    assert model.total % 128 == 0 and 0 <= 24 * 44100 - model.total < 128
+    assert model.prime % 128 == 0 and 0 <= 8 * 44100 - model.prime < 128
+    assert model.song_length == 180 * 44100  # default song_seconds, inside 5b's 60-600 s
+    with pytest.raises(ConfigError, match=r"outside model '5b''s trained range \[60.0, 600.0\)"):
+        with torch.device("meta"):
+            JukeboxModel(dict(paper, song_seconds=24), torch.device("meta"))
+
+
 def test_tiny_model_keeps_the_real_label_conditioning(tiny):
     model = tiny[0]
     assert all(p.y_cond for p in model.priors)
