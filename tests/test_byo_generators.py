@@ -273,3 +273,18 @@ def test_command_generator_resumes_at_the_next_batch(tmp_path):
     again = gen.generate(None, sources, cfg, out, seed=0)
     pd.testing.assert_frame_equal(again, first)
     assert Path(first["path"][0]).stat().st_mtime_ns == kept  # batch 0 was not re-run
+
+
+@pytest.mark.workflow
+def test_a_samples_table_is_an_input_of_the_plan(tmp_path):
+    """With table:, the table is an input of the plan: a missing one stops the DAG, naming it."""
+    write_pool(tmp_path / "pool", per_class=2)
+    gens = {"mine": {"kind": "samples", "dir": str(tmp_path / "pool"), "table": "clips.tsv"}}
+    target = "results/augment/mine/emotion/sources.tsv"
+    missing = run(tmp_path, config(tmp_path, gens), "-n", target, check=False)
+    assert missing.returncode != 0
+    assert str(tmp_path / "pool" / "clips.tsv") in missing.stdout + missing.stderr
+    rows = [f"{c}/{c}_{k}.wav\t{c}" for c in QUADRANTS for k in range(2)]
+    (tmp_path / "pool" / "clips.tsv").write_text("path\tlabels\n" + "\n".join(rows) + "\n")
+    plan = run(tmp_path, config(tmp_path, gens), "-n", target).stdout
+    assert "rule plan_augmentation" in plan and "clips.tsv" in plan
