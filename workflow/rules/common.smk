@@ -140,7 +140,9 @@ def get_samples_dir(generator, labelset):
     cfg = config["generators"][generator]
     if "demo_clips" in cfg:
         return f"{DEMO_DIR}/samples/{generator}/{labelset}"
-    return os.path.expanduser(cfg["dir"].format(labelset=labelset))
+    from augeval.paths import sample_dir
+
+    return str(sample_dir(cfg, labelset))
 
 
 def get_samples_inputs(generator, labelset):

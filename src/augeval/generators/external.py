@@ -44,6 +44,7 @@ from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError, GeneratorError
 from augeval.generators.base import SOURCE_COLUMNS, generated_row
+from augeval.paths import sample_dir
 
 log = logging.getLogger("augeval.generators.external")
 
@@ -52,12 +53,6 @@ SILENCE_RMS = 1e-4
 
 
 # ----------------------------------------------------------------------------- samples
-
-
-def sample_dir(cfg: dict, labelset: str) -> Path:
-    if "dir" not in cfg:
-        raise ConfigError("a kind: samples generator needs dir: (a folder of audio clips)")
-    return Path(os.path.expanduser(str(cfg["dir"]).format(labelset=labelset)))
 
 
 def read_sample_pool(cfg: dict, labelset: str, classes: list[str]) -> pd.DataFrame:
