@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from augeval.augment import generated_only_train
+from augeval.policy import generated_only_train
 from augeval.checkpoints import save_checkpoint
 from augeval.classifier.predict import embed_manifest
 from augeval.classifier.train import build_model

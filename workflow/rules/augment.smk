@@ -2,12 +2,14 @@ rule plan_augmentation:
     input:
         unpack(get_plan_inputs),
     output:
-        sources="results/augment/{generator}/{labelset}/sources.tsv",
-        budget="results/augment/{generator}/{labelset}/budget.tsv",
+        sources="results/augment/{generator}/{labelset}/{run}/sources.tsv",
+        budget="results/augment/{generator}/{labelset}/{run}/budget.tsv",
     log:
-        "logs/augment/plan/{generator}_{labelset}.log",
+        "logs/augment/plan/{generator}_{labelset}_{run}.log",
     benchmark:
-        "benchmarks/augment/plan/{generator}_{labelset}.tsv"
+        "benchmarks/augment/plan/{generator}_{labelset}_{run}.tsv"
+    wildcard_constraints:
+        run=one_of(GENERATION_RUNS),
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -15,9 +17,10 @@ rule plan_augmentation:
         mem_mb=1000,
         runtime=10,
     params:
-        augment=config.get("augment", {}),
+        augment=get_plan_policy,
         generator=get_generator_config,
         kind=get_generator_kind,
+        labels=config["labels"],
         samples_dir=get_samples_dir_param,
         visible_seconds=get_visible_seconds(),
         seed=config["seed"],
@@ -25,21 +28,24 @@ rule plan_augmentation:
         "../scripts/plan_augmentation.py"
 
 
-rule augment_train:
+# The train manifest of a run's classifier: real train + the run's clips, or, for the CAS run,
+# the clips alone (real train is read to check that none of its rows is among them).
+rule make_train_manifest:
     input:
-        train="results/data/{labelset}/train.tsv",
-        generated="results/generated/{generator}/{labelset}/manifest.tsv",
+        unpack(get_train_manifest_inputs),
     output:
-        "results/augment/{generator}/{labelset}/train.tsv",
+        "results/augment/{generator}/{labelset}/{run}/train.tsv",
     log:
-        "logs/augment/train/{generator}_{labelset}.log",
+        "logs/augment/train/{generator}_{labelset}_{run}.log",
     benchmark:
-        "benchmarks/augment/train/{generator}_{labelset}.tsv"
+        "benchmarks/augment/train/{generator}_{labelset}_{run}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        generated_only=is_cas_run,
     script:
-        "../scripts/augment_train.py"
+        "../scripts/make_train_manifest.py"

@@ -1,15 +1,14 @@
 rule train_classifier:
     input:
+        unpack(get_classifier_features),
         train=get_train_manifest,
         validation="results/data/{labelset}/validation.tsv",
-        features=get_classifier_features,
-        shards=get_classifier_shards,
     output:
-        "results/classifier/{labelset}/{variant}/trial-{trial}/checkpoint.pt",
+        "results/classifier/{labelset}/{variant}/{run}/trial-{trial}/checkpoint.pt",
     log:
-        "logs/classifier/train/{labelset}_{variant}_{trial}.log",
+        "logs/classifier/train/{labelset}_{variant}_{run}_{trial}.log",
     benchmark:
-        "benchmarks/classifier/train/{labelset}_{variant}_{trial}.tsv"
+        "benchmarks/classifier/train/{labelset}_{variant}_{run}_{trial}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: config["classifier"].get("threads", 1)
@@ -27,19 +26,19 @@ rule train_classifier:
 
 rule predict_classifier:
     input:
-        checkpoint="results/classifier/{labelset}/{variant}/trial-{trial}/checkpoint.pt",
+        checkpoint=get_classifier_checkpoint,
         manifests=expand("results/data/{{labelset}}/{split}.tsv", split=EVAL_SPLITS),
         features=get_feature_indexes(EVAL_SPLITS),
         shards=get_feature_shards(EVAL_SPLITS),
     output:
         expand(
-            "results/predictions/{{labelset}}/{{variant}}/trial-{{trial}}/{split}.tsv",
+            "results/predictions/{{labelset}}/{{variant}}/{{run}}/trial-{{trial}}/{split}.tsv",
             split=EVAL_SPLITS,
         ),
     log:
-        "logs/classifier/predict/{labelset}_{variant}_{trial}.log",
+        "logs/classifier/predict/{labelset}_{variant}_{run}_{trial}.log",
     benchmark:
-        "benchmarks/classifier/predict/{labelset}_{variant}_{trial}.tsv"
+        "benchmarks/classifier/predict/{labelset}_{variant}_{run}_{trial}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -54,12 +53,9 @@ rule predict_classifier:
 
 rule predict_generated:
     input:
-        checkpoint="results/classifier/{labelset}/baseline/trial-{trial}/checkpoint.pt",
-        manifests=["results/generated/{generator}/{labelset}/manifest.tsv"],
-        features=["results/features/{generator}/{labelset}/shard-0.tsv"],
-        shards="results/features/{generator}/{labelset}/shard-0.npy",
+        unpack(get_generated_prediction_inputs),
     output:
-        "results/predictions/{labelset}/baseline/trial-{trial}/generated_{generator}.tsv",
+        "results/predictions/{labelset}/baseline/main/trial-{trial}/generated_{generator}.tsv",
     log:
         "logs/classifier/predict_generated/{labelset}_{generator}_{trial}.log",
     benchmark:

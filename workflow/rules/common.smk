@@ -10,6 +10,12 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
+from augeval.generators.registry import (
+    REGISTRY,
+    generator_resources,
+    generator_threads,
+    kinds_where,
+)
 from augeval.malloc import apply_malloc_defaults
 
 # Every job started from here keeps PyTorch's large CPU buffers in the heap (augeval.malloc;
@@ -30,27 +36,43 @@ EVAL_SPLITS = ["validation", "test"]
 TRIALS = list(range(config["trials"]))
 SHARDS = list(range(config["features"]["shards"]))
 GENERATORS = list(config.get("generators", {}))
-# A generator's kind is its `kind:` key, else its name (samplernn: {...} is a SampleRNN).
+# A generator's kind is its `kind:` key, else its name (samplernn: {...} is a SampleRNN); what a
+# kind needs (checkpoint, features, weights, resources) is declared once, in its registry.
 KIND = {g: (c or {}).get("kind", g) for g, c in config.get("generators", {}).items()}
 
 
-def generators_of_kind(*kinds):
+def generators_where(**flags):
+    """Configured generators whose kind's registry entry has ``flags`` (e.g. trains=True)."""
+    return [g for g in GENERATORS if g in generators_of_kinds(kinds_where(**flags))]
+
+
+def generators_of_kinds(kinds):
     return [g for g in GENERATORS if KIND[g] in kinds]
 
 
-CONTROLS = generators_of_kind("copy", "noise", "oracle")
-TRAINABLE = generators_of_kind("samplernn", "ddsp")
-DDSP = generators_of_kind("ddsp")
-JUKEBOX = generators_of_kind("jukebox")
-EXTERNAL = generators_of_kind("samples", "command")
+def generator_spec(generator):
+    return REGISTRY[KIND[generator]]
+
+
+TRAINABLE = generators_where(trains=True)
+FEATURED = generators_where(features=True)
+PRETRAINED = generators_where(pretrained=True)
 DEMO_SAMPLES = [
-    g for g in generators_of_kind("samples") if "demo_clips" in config["generators"][g]
+    g for g in generators_where(sources="samples") if "demo_clips" in config["generators"][g]
 ]
+# Generation jobs that ask for a GPU (rule generate_clips_gpu, so the cluster profile can send
+# them, and only them, to the GPU partition).
+GPU_GENERATORS = [
+    g
+    for g in GENERATORS
+    if generator_resources(KIND[g], config["generators"][g]).get("gpu", 0) > 0
+]
+CPU_GENERATORS = [g for g in GENERATORS if g not in GPU_GENERATORS]
 VARIANTS = ["baseline"] + GENERATORS
 # Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
 HOLDOUT_ORACLES = [
     g
-    for g in generators_of_kind("oracle")
+    for g in generators_of_kinds(["oracle"])
     if config["generators"][g].get("holdout_fraction")
 ]
 _HOLDOUT_FRACTIONS = {
@@ -68,6 +90,81 @@ DEMO_DIR = "results/demo"
 DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 
 
+# ---------------------------------------------------------------------------------------------
+# Runs. One chain of rules (plan -> generate -> mel -> train manifest -> train -> predict ->
+# metrics) serves every view of the study; the path segment {run} names which one:
+#   main         the Table III run, at augment.fraction (the ratio sweep's point there too)
+#   frac-<f>     a ratio-sweep point at another fraction (augment.fractions)
+#   cas          train on generated, test on real: a classifier trained on main's clips alone
+# ---------------------------------------------------------------------------------------------
+
+
+def fraction_tag(fraction):
+    """Path form of an augmentation fraction: 0.1 -> '0.1', 1.0 -> '1'."""
+    return f"{float(fraction):g}"
+
+
+def _beyond_selection(section, key, allowed, default):
+    chosen = config.get(section, {}).get(key, default)
+    unknown = [x for x in chosen if x not in allowed]
+    if unknown:
+        raise ValueError(
+            f"config {section}.{key}: {unknown} not among the configured {key} {allowed}"
+        )
+    return [x for x in allowed if x in chosen]
+
+
+SWEEP_DEFAULT = fraction_tag(config.get("augment", {}).get("fraction", 0.05))
+SWEEP_FRACTIONS = sorted(
+    {fraction_tag(f) for f in config.get("augment", {}).get("fractions", [])}
+    | ({SWEEP_DEFAULT} if config.get("augment", {}).get("fractions") else set()),
+    key=float,
+)
+SWEEP_EXTRA = [
+    f for f in SWEEP_FRACTIONS if f != SWEEP_DEFAULT
+]  # trained by the sweep rules
+SWEEP_GENERATORS = (
+    _beyond_selection("sweep", "generators", GENERATORS, GENERATORS)
+    if SWEEP_FRACTIONS
+    else []
+)
+SWEEP_LABELSETS = _beyond_selection("sweep", "labelsets", LABELSETS, LABELSETS)
+DISTANCE_GENERATORS = (
+    _beyond_selection("distance", "generators", GENERATORS, GENERATORS)
+    if "distance" in config
+    else []
+)
+DISTANCE_LABELSETS = _beyond_selection("distance", "labelsets", LABELSETS, LABELSETS)
+CAS_GENERATORS = (
+    _beyond_selection("cas", "generators", GENERATORS, GENERATORS)
+    if "cas" in config
+    else []
+)
+CAS_LABELSETS = _beyond_selection("cas", "labelsets", LABELSETS, LABELSETS)
+
+
+MAIN_RUN = "main"
+CAS_RUN = "cas"
+SWEEP_RUNS = [f"frac-{f}" for f in SWEEP_EXTRA]
+# Runs that plan and generate clips of their own (CAS trains on main's clips).
+GENERATION_RUNS = [MAIN_RUN] + SWEEP_RUNS
+RUNS = GENERATION_RUNS + [CAS_RUN]
+
+
+def run_fraction(run):
+    """The augmentation fraction of a run that generates clips."""
+    return float(run.removeprefix("frac-")) if run != MAIN_RUN else float(SWEEP_DEFAULT)
+
+
+def clips_run(run):
+    """The run whose generated clips a run trains on."""
+    return MAIN_RUN if run == CAS_RUN else run
+
+
+def one_of(values):
+    return "|".join(re.escape(v) for v in values)
+
+
 wildcard_constraints:
     labelset="|".join(LABELSETS),
     split="|".join(SPLITS),
@@ -76,6 +173,7 @@ wildcard_constraints:
     trial=r"\d+",
     shard=r"\d+",
     archive=r"[A-Za-z0-9_.-]+",
+    run=one_of(RUNS),
 
 
 def get_metadata_dir():
@@ -125,14 +223,51 @@ def get_split_metadata(wildcards):
     return get_original_split_metadata(wildcards.split)
 
 
+# Paths of the chain, each with its run segment.
+def augment_dir(generator, labelset, run):
+    return f"results/augment/{generator}/{labelset}/{run}"
+
+
+def generated_manifest(generator, labelset, run=MAIN_RUN):
+    return f"results/generated/{generator}/{labelset}/{run}/manifest.tsv"
+
+
+def get_generated_features(generator, labelset, run=MAIN_RUN):
+    base = f"results/features/{generator}/{labelset}/{run}/shard-0"
+    return {"index": f"{base}.tsv", "npy": f"{base}.npy"}
+
+
+def run_path(stage, labelset, variant, run, trial, name):
+    """results/{stage}/{labelset}/{variant}/{run}/trial-{trial}{name}: classifier, predictions,
+    metrics of one trial of one run."""
+    return f"results/{stage}/{labelset}/{variant}/{run}/trial-{trial}{name}"
+
+
+def checkpoint_path(labelset, variant, run, trial):
+    return run_path("classifier", labelset, variant, run, trial, "/checkpoint.pt")
+
+
+def predictions_path(labelset, variant, run, trial, split):
+    return run_path("predictions", labelset, variant, run, trial, f"/{split}.tsv")
+
+
+def metrics_path(labelset, variant, run, trial):
+    return run_path("metrics", labelset, variant, run, trial, ".tsv")
+
+
 def get_plan_inputs(wildcards):
     """The budget comes from train; the oracle's hold-out mode draws its sources from the pool."""
     inputs = {"train": f"results/data/{wildcards.labelset}/train.tsv"}
     if wildcards.generator in HOLDOUT_ORACLES:
         inputs["pool"] = f"results/data/{wildcards.labelset}/oracle_pool.tsv"
-    if KIND[wildcards.generator] == "samples":
+    if generator_spec(wildcards.generator).sources == "samples":
         inputs.update(get_samples_inputs(wildcards.generator, wildcards.labelset))
     return inputs
+
+
+def get_plan_policy(wildcards):
+    """The augmentation policy of one run: the configured one at the run's fraction."""
+    return config.get("augment", {}) | {"fraction": run_fraction(wildcards.run)}
 
 
 def get_samples_dir(generator, labelset):
@@ -163,7 +298,7 @@ def get_samples_inputs(generator, labelset):
 
 
 def get_samples_dir_param(wildcards):
-    if KIND[wildcards.generator] != "samples":
+    if generator_spec(wildcards.generator).sources != "samples":
         return None
     return get_samples_dir(wildcards.generator, wildcards.labelset)
 
@@ -200,14 +335,19 @@ def get_visible_seconds():
     return config["classifier"]["input_frames"] * f["hop_length"] / f["sample_rate"]
 
 
-def get_generated_features(generator, labelset):
-    base = f"results/features/{generator}/{labelset}/shard-0"
-    return {"index": f"{base}.tsv", "npy": f"{base}.npy"}
+def get_generator_resources(wildcards):
+    return generator_resources(
+        KIND[wildcards.generator], config["generators"][wildcards.generator]
+    )
 
 
-def get_generator_resource(wildcards, key, default):
-    return (
-        config["generators"][wildcards.generator].get("resources", {}).get(key, default)
+def get_generator_resource(key):
+    return lambda wildcards: get_generator_resources(wildcards)[key]
+
+
+def get_generator_threads(wildcards):
+    return generator_threads(
+        KIND[wildcards.generator], config["generators"][wildcards.generator]
     )
 
 
@@ -220,9 +360,15 @@ def get_generator_kind(wildcards):
 
 
 def get_ddsp_feature_table(wildcards):
-    if wildcards.part == "sources":
-        return f"results/augment/{wildcards.generator}/{wildcards.labelset}/sources.tsv"
-    return f"results/data/{wildcards.labelset}/{wildcards.part}.tsv"
+    """DDSP features of a split (to train on) or of a run's sources (part sources-{run})."""
+    if wildcards.part in SPLITS:
+        return f"results/data/{wildcards.labelset}/{wildcards.part}.tsv"
+    run = wildcards.part.removeprefix("sources-")
+    return f"{augment_dir(wildcards.generator, wildcards.labelset, run)}/sources.tsv"
+
+
+def ddsp_features(generator, labelset, part):
+    return f"results/generators/{generator}/{labelset}/features/{part}.npz"
 
 
 def get_generator_training_inputs(wildcards):
@@ -230,63 +376,110 @@ def get_generator_training_inputs(wildcards):
         "train": f"results/data/{wildcards.labelset}/train.tsv",
         "validation": f"results/data/{wildcards.labelset}/validation.tsv",
     }
-    if KIND[wildcards.generator] == "ddsp":
-        features = (
-            f"results/generators/{wildcards.generator}/{wildcards.labelset}/features"
-        )
-        inputs["train_features"] = f"{features}/train.npz"
-        inputs["validation_features"] = f"{features}/validation.npz"
+    if generator_spec(wildcards.generator).features:
+        for split in ("train", "validation"):
+            inputs[f"{split}_features"] = ddsp_features(
+                wildcards.generator, wildcards.labelset, split
+            )
     return inputs
 
 
 def get_generation_inputs(wildcards):
-    base = f"{wildcards.generator}/{wildcards.labelset}"
-    inputs = {
-        "checkpoint": f"results/generators/{base}/checkpoint.pt",
-        "sources": f"results/augment/{base}/sources.tsv",
-    }
-    if KIND[wildcards.generator] == "ddsp":
-        inputs["features"] = f"results/generators/{base}/features/sources.npz"
+    """The run's sources, plus what the kind declares: a checkpoint, the sources' features."""
+    g, labelset, run = wildcards.generator, wildcards.labelset, wildcards.run
+    spec = generator_spec(g)
+    inputs = {"sources": f"{augment_dir(g, labelset, run)}/sources.tsv"}
+    if spec.trains:
+        inputs["checkpoint"] = f"results/generators/{g}/{labelset}/checkpoint.pt"
+    if spec.features:
+        inputs["features"] = ddsp_features(g, labelset, f"sources-{run}")
     return inputs
+
+
+def get_train_manifest_inputs(wildcards):
+    """What a run's classifier trains on: real train plus the run's clips, or (CAS) the clips
+    alone (real train is read to check that none of its rows slipped in)."""
+    return {
+        "train": f"results/data/{wildcards.labelset}/train.tsv",
+        "generated": generated_manifest(
+            wildcards.generator, wildcards.labelset, clips_run(wildcards.run)
+        ),
+    }
+
+
+def is_cas_run(wildcards):
+    return wildcards.run == CAS_RUN
 
 
 def get_train_manifest(wildcards):
     if wildcards.variant == "baseline":
         return f"results/data/{wildcards.labelset}/train.tsv"
-    return f"results/augment/{wildcards.variant}/{wildcards.labelset}/train.tsv"
+    return f"{augment_dir(wildcards.variant, wildcards.labelset, wildcards.run)}/train.tsv"
 
 
 def get_classifier_features(wildcards):
-    indexes = get_feature_indexes("train") + get_feature_indexes("validation")
+    """Mel caches a run's classifier reads: real validation, real train unless the run trains on
+    generated clips alone, and the variant's clips."""
+    splits = ["validation"] if wildcards.run == CAS_RUN else ["train", "validation"]
+    indexes = get_feature_indexes(splits)
+    shards = get_feature_shards(splits)
     if wildcards.variant != "baseline":
-        indexes.append(
-            get_generated_features(wildcards.variant, wildcards.labelset)["index"]
+        generated = get_generated_features(
+            wildcards.variant, wildcards.labelset, clips_run(wildcards.run)
         )
-    return indexes
+        indexes.append(generated["index"])
+        shards.append(generated["npy"])
+    return {"features": indexes, "shards": shards}
 
 
-def get_classifier_shards(wildcards):
-    shards = get_feature_shards("train") + get_feature_shards("validation")
-    if wildcards.variant != "baseline":
-        shards.append(
-            get_generated_features(wildcards.variant, wildcards.labelset)["npy"]
-        )
-    return shards
+def get_classifier_checkpoint(wildcards):
+    return checkpoint_path(
+        wildcards.labelset, wildcards.variant, wildcards.run, wildcards.trial
+    )
+
+
+def get_metrics_inputs(wildcards):
+    w = wildcards
+    return {
+        split: predictions_path(w.labelset, w.variant, w.run, w.trial, split)
+        for split in ("test", "validation")
+    } | {
+        f"{split}_manifest": f"results/data/{w.labelset}/{split}.tsv"
+        for split in ("test", "validation")
+    }
+
+
+def generated_predictions_path(labelset, generator, trial):
+    """A generator's main-run clips, classified by the baseline classifier of one trial."""
+    return run_path(
+        "predictions", labelset, "baseline", MAIN_RUN, trial, f"/generated_{generator}.tsv"
+    )
+
+
+def get_generated_prediction_inputs(wildcards):
+    g, labelset = wildcards.generator, wildcards.labelset
+    generated = get_generated_features(g, labelset)
+    return {
+        "checkpoint": checkpoint_path(labelset, "baseline", MAIN_RUN, wildcards.trial),
+        "manifests": [generated_manifest(g, labelset)],
+        "features": [generated["index"]],
+        "shards": generated["npy"],
+    }
 
 
 def get_confusion_inputs(wildcards):
     """Baseline: the test split; a generator: its clips, classified by the baseline classifier."""
-    if wildcards.variant == "baseline":
-        pattern = "results/predictions/{labelset}/baseline/trial-{trial}/test.tsv"
-        manifest = f"results/data/{wildcards.labelset}/test.tsv"
+    labelset, variant = wildcards.labelset, wildcards.variant
+    if variant == "baseline":
+        predictions = [
+            predictions_path(labelset, variant, MAIN_RUN, t, "test") for t in TRIALS
+        ]
+        manifest = f"results/data/{labelset}/test.tsv"
     else:
-        pattern = "results/predictions/{labelset}/baseline/trial-{trial}/generated_{variant}.tsv"
-        manifest = (
-            f"results/generated/{wildcards.variant}/{wildcards.labelset}/manifest.tsv"
-        )
-    predictions = expand(
-        pattern, labelset=wildcards.labelset, variant=wildcards.variant, trial=TRIALS
-    )
+        predictions = [
+            generated_predictions_path(labelset, variant, t) for t in TRIALS
+        ]
+        manifest = generated_manifest(variant, labelset)
     return {"predictions": predictions, "manifest": manifest}
 
 
@@ -300,54 +493,43 @@ def get_confusion_title(wildcards):
 
 
 def get_pretrained_jukebox_configs():
-    """Jukebox generators that load pretrained weights (what fetch_jukebox_weights downloads)."""
+    """Generators that load published weights (what fetch_jukebox_weights downloads)."""
     return {
         g: config["generators"][g]
-        for g in JUKEBOX
+        for g in PRETRAINED
         if config["generators"][g].get("init", "pretrained") == "pretrained"
     }
 
 
 def get_table3_inputs(wildcards):
-    def per_variant(pattern):
-        return expand(
-            pattern, labelset=wildcards.labelset, variant=VARIANTS, trial=TRIALS
-        )
-
+    labelset = wildcards.labelset
+    runs = [(v, t) for v in VARIANTS for t in TRIALS]
     return {
-        "metrics": per_variant(
-            "results/metrics/{labelset}/{variant}/trial-{trial}.tsv"
-        ),
-        "test": per_variant(
-            "results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv"
-        ),
-        "validation": per_variant(
-            "results/predictions/{labelset}/{variant}/trial-{trial}/validation.tsv"
-        ),
-        "test_manifest": f"results/data/{wildcards.labelset}/test.tsv",
-        "validation_manifest": f"results/data/{wildcards.labelset}/validation.tsv",
+        "metrics": [metrics_path(labelset, v, MAIN_RUN, t) for v, t in runs],
+        "test": [predictions_path(labelset, v, MAIN_RUN, t, "test") for v, t in runs],
+        "validation": [
+            predictions_path(labelset, v, MAIN_RUN, t, "validation") for v, t in runs
+        ],
+        "test_manifest": f"results/data/{labelset}/test.tsv",
+        "validation_manifest": f"results/data/{labelset}/validation.tsv",
     }
 
 
 def get_trial_metrics(wildcards):
-    return expand(
-        "results/metrics/{labelset}/{variant}/trial-{trial}.tsv",
-        labelset=wildcards.labelset,
-        variant=wildcards.variant,
-        trial=TRIALS,
-    )
+    w = wildcards
+    return [metrics_path(w.labelset, w.variant, w.run, t) for t in TRIALS]
 
 
 def get_final_output():
     per_labelset = [
         "results/tables/table3_{labelset}.md",
         "results/figures/class_durations_{labelset}.pdf",
+        "results/data/{labelset}/rejected.tsv",
     ]
     per_variant = [
-        "results/metrics/{labelset}/{variant}/summary.tsv",
+        "results/metrics/{labelset}/{variant}/main/summary.tsv",
         "results/figures/confusion_{labelset}_{variant}.pdf",
     ]
-    per_labelset.append("results/data/{labelset}/rejected.tsv")
     return (
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)
@@ -357,101 +539,15 @@ def get_final_output():
 
 
 # ---------------------------------------------------------------------------------------------
-# Beyond the paper (issue 11): ratio sweep, Fréchet distance, train-on-generated (CAS).
-# Rules: sweep.smk, distance.smk, cas.smk. Kept apart from the functions above to ease merging.
+# Beyond the paper: ratio sweep, Fréchet distance, train-on-generated (CAS). They are more runs
+# of the chain above (frac-<f>, cas) and tables over them: sweep.smk, distance.smk, cas.smk.
 # ---------------------------------------------------------------------------------------------
 
 
-def fraction_tag(fraction):
-    """Path form of an augmentation fraction: 0.1 -> '0.1', 1.0 -> '1'."""
-    return f"{float(fraction):g}"
-
-
-def _beyond_selection(section, key, allowed, default):
-    chosen = config.get(section, {}).get(key, default)
-    unknown = [x for x in chosen if x not in allowed]
-    if unknown:
-        raise ValueError(
-            f"config {section}.{key}: {unknown} not among the configured {key} {allowed}"
-        )
-    return [x for x in allowed if x in chosen]
-
-
-SWEEP_DEFAULT = fraction_tag(config.get("augment", {}).get("fraction", 0.05))
-SWEEP_FRACTIONS = sorted(
-    {fraction_tag(f) for f in config.get("augment", {}).get("fractions", [])}
-    | ({SWEEP_DEFAULT} if config.get("augment", {}).get("fractions") else set()),
-    key=float,
-)
-SWEEP_EXTRA = [
-    f for f in SWEEP_FRACTIONS if f != SWEEP_DEFAULT
-]  # trained by the sweep rules
-SWEEP_GENERATORS = (
-    _beyond_selection("sweep", "generators", GENERATORS, GENERATORS)
-    if SWEEP_FRACTIONS
-    else []
-)
-SWEEP_LABELSETS = _beyond_selection("sweep", "labelsets", LABELSETS, LABELSETS)
-DISTANCE_GENERATORS = (
-    _beyond_selection("distance", "generators", GENERATORS, GENERATORS)
-    if "distance" in config
-    else []
-)
-DISTANCE_LABELSETS = _beyond_selection("distance", "labelsets", LABELSETS, LABELSETS)
-CAS_GENERATORS = (
-    _beyond_selection("cas", "generators", GENERATORS, GENERATORS)
-    if "cas" in config
-    else []
-)
-CAS_LABELSETS = _beyond_selection("cas", "labelsets", LABELSETS, LABELSETS)
-
-
-wildcard_constraints:
-    frac="|".join(re.escape(f) for f in SWEEP_EXTRA) or "NO_SWEEP",
-
-
-def get_sweep_policy(wildcards):
-    """The augmentation policy of one sweep point: the configured one at another fraction."""
-    return config.get("augment", {}) | {"fraction": float(wildcards.frac)}
-
-
-def get_sweep_generation_inputs(wildcards):
-    inputs = get_generation_inputs(wildcards)
-    base = f"{wildcards.generator}/{wildcards.labelset}"
-    inputs["sources"] = f"results/augment/{base}/frac-{wildcards.frac}/sources.tsv"
-    if "features" in inputs:
-        inputs["features"] = (
-            f"results/generators/{base}/features/frac-{wildcards.frac}/sources.npz"
-        )
-    return inputs
-
-
-def get_sweep_generated_features(wildcards):
-    base = f"results/features/{wildcards.variant}/{wildcards.labelset}/frac-{wildcards.frac}"
-    return {"index": f"{base}/shard-0.tsv", "npy": f"{base}/shard-0.npy"}
-
-
-def get_sweep_classifier_features(wildcards):
-    return (
-        get_feature_indexes("train")
-        + get_feature_indexes("validation")
-        + [get_sweep_generated_features(wildcards)["index"]]
-    )
-
-
-def get_sweep_classifier_shards(wildcards):
-    return (
-        get_feature_shards("train")
-        + get_feature_shards("validation")
-        + [get_sweep_generated_features(wildcards)["npy"]]
-    )
-
-
-def sweep_run_dir(kind, labelset, generator, frac):
-    """results/{kind}/{labelset}/{generator}[/frac-{f}]: the Table III run at the default
-    fraction (shared, never trained twice), a sweep run at any other."""
-    base = f"results/{kind}/{labelset}/{generator}"
-    return base if frac == SWEEP_DEFAULT else f"{base}/frac-{frac}"
+def sweep_run(frac):
+    """The run of a sweep point: the Table III run at the default fraction (never trained
+    twice), its own frac-<f> run at any other."""
+    return MAIN_RUN if frac == SWEEP_DEFAULT else f"frac-{frac}"
 
 
 def get_sweep_points():
@@ -464,16 +560,12 @@ def get_sweep_points():
 def get_sweep_inputs(wildcards):
     metrics, test = [], []
     for generator, frac in get_sweep_points():
-        if generator == "baseline":
-            metric_base = f"results/metrics/{wildcards.labelset}/baseline"
-            pred_base = f"results/predictions/{wildcards.labelset}/baseline"
-        else:
-            metric_base = sweep_run_dir("metrics", wildcards.labelset, generator, frac)
-            pred_base = sweep_run_dir(
-                "predictions", wildcards.labelset, generator, frac
-            )
-        metrics += [f"{metric_base}/trial-{t}.tsv" for t in TRIALS]
-        test += [f"{pred_base}/trial-{t}/test.tsv" for t in TRIALS]
+        run = MAIN_RUN if generator == "baseline" else sweep_run(frac)
+        metrics += [metrics_path(wildcards.labelset, generator, run, t) for t in TRIALS]
+        test += [
+            predictions_path(wildcards.labelset, generator, run, t, "test")
+            for t in TRIALS
+        ]
     return {
         "metrics": metrics,
         "test": test,
@@ -496,14 +588,14 @@ def get_embedding_inputs(wildcards):
     features = get_feature_indexes(splits)
     shards = get_feature_shards(splits)
     for generator in DISTANCE_GENERATORS:
-        manifests.append(
-            f"results/generated/{generator}/{wildcards.labelset}/manifest.tsv"
-        )
+        manifests.append(generated_manifest(generator, wildcards.labelset))
         generated = get_generated_features(generator, wildcards.labelset)
         features.append(generated["index"])
         shards.append(generated["npy"])
     return {
-        "checkpoint": f"results/classifier/{wildcards.labelset}/baseline/trial-{wildcards.trial}/checkpoint.pt",
+        "checkpoint": checkpoint_path(
+            wildcards.labelset, "baseline", MAIN_RUN, wildcards.trial
+        ),
         "manifests": manifests,
         "features": features,
         "shards": shards,
@@ -521,10 +613,7 @@ def get_distance_inputs(wildcards):
             f"results/data/{wildcards.labelset}/{s}.tsv"
             for s in get_distance_reference_splits()
         ]
-        + [
-            f"results/generated/{g}/{wildcards.labelset}/manifest.tsv"
-            for g in DISTANCE_GENERATORS
-        ],
+        + [generated_manifest(g, wildcards.labelset) for g in DISTANCE_GENERATORS],
     }
 
 
@@ -544,38 +633,17 @@ def get_which_generator_inputs(wildcards):
     return inputs
 
 
-def get_cas_classifier_features(wildcards):
-    generated = get_generated_features(wildcards.variant, wildcards.labelset)
-    return get_feature_indexes("validation") + [generated["index"]]
-
-
-def get_cas_classifier_shards(wildcards):
-    generated = get_generated_features(wildcards.variant, wildcards.labelset)
-    return get_feature_shards("validation") + [generated["npy"]]
-
-
 def get_cas_table_inputs(wildcards):
-    def runs(pattern, variants):
-        return expand(
-            pattern, labelset=wildcards.labelset, variant=variants, trial=TRIALS
-        )
-
+    labelset = wildcards.labelset
+    cas = [(g, t) for g in CAS_GENERATORS for t in TRIALS]
     return {
-        "cas_metrics": runs(
-            "results/metrics/{labelset}/{variant}/cas/trial-{trial}.tsv", CAS_GENERATORS
-        ),
-        "real_metrics": runs(
-            "results/metrics/{labelset}/{variant}/trial-{trial}.tsv", ["baseline"]
-        ),
-        "cas_test": runs(
-            "results/predictions/{labelset}/{variant}/cas/trial-{trial}/test.tsv",
-            CAS_GENERATORS,
-        ),
-        "real_test": runs(
-            "results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv",
-            ["baseline"],
-        ),
-        "test_manifest": f"results/data/{wildcards.labelset}/test.tsv",
+        "cas_metrics": [metrics_path(labelset, g, CAS_RUN, t) for g, t in cas],
+        "real_metrics": [metrics_path(labelset, "baseline", MAIN_RUN, t) for t in TRIALS],
+        "cas_test": [predictions_path(labelset, g, CAS_RUN, t, "test") for g, t in cas],
+        "real_test": [
+            predictions_path(labelset, "baseline", MAIN_RUN, t, "test") for t in TRIALS
+        ],
+        "test_manifest": f"results/data/{labelset}/test.tsv",
     }
 
 

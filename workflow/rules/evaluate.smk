@@ -1,15 +1,12 @@
 rule compute_metrics:
     input:
-        test="results/predictions/{labelset}/{variant}/trial-{trial}/test.tsv",
-        validation="results/predictions/{labelset}/{variant}/trial-{trial}/validation.tsv",
-        test_manifest="results/data/{labelset}/test.tsv",
-        validation_manifest="results/data/{labelset}/validation.tsv",
+        unpack(get_metrics_inputs),
     output:
-        "results/metrics/{labelset}/{variant}/trial-{trial}.tsv",
+        "results/metrics/{labelset}/{variant}/{run}/trial-{trial}.tsv",
     log:
-        "logs/evaluate/metrics/{labelset}_{variant}_{trial}.log",
+        "logs/evaluate/metrics/{labelset}_{variant}_{run}_{trial}.log",
     benchmark:
-        "benchmarks/evaluate/metrics/{labelset}_{variant}_{trial}.tsv"
+        "benchmarks/evaluate/metrics/{labelset}_{variant}_{run}_{trial}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -25,15 +22,15 @@ rule summarize_metrics:
         get_trial_metrics,
     output:
         report(
-            "results/metrics/{labelset}/{variant}/summary.tsv",
+            "results/metrics/{labelset}/{variant}/{run}/summary.tsv",
             caption="../report/metrics_summary.rst",
             category="Metrics",
             subcategory="{labelset}",
         ),
     log:
-        "logs/evaluate/summary/{labelset}_{variant}.log",
+        "logs/evaluate/summary/{labelset}_{variant}_{run}.log",
     benchmark:
-        "benchmarks/evaluate/summary/{labelset}_{variant}.tsv"
+        "benchmarks/evaluate/summary/{labelset}_{variant}_{run}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1

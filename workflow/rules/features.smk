@@ -23,14 +23,16 @@ rule mel_shard:
 
 rule mel_generated:
     input:
-        manifest="results/generated/{generator}/{labelset}/manifest.tsv",
+        manifest="results/generated/{generator}/{labelset}/{run}/manifest.tsv",
     output:
-        npy="results/features/{generator}/{labelset}/shard-0.npy",
-        index="results/features/{generator}/{labelset}/shard-0.tsv",
+        npy="results/features/{generator}/{labelset}/{run}/shard-0.npy",
+        index="results/features/{generator}/{labelset}/{run}/shard-0.tsv",
     log:
-        "logs/features/mel_generated/{generator}_{labelset}.log",
+        "logs/features/mel_generated/{generator}_{labelset}_{run}.log",
     benchmark:
-        "benchmarks/features/mel_generated/{generator}_{labelset}.tsv"
+        "benchmarks/features/mel_generated/{generator}_{labelset}_{run}.tsv"
+    wildcard_constraints:
+        run=one_of(GENERATION_RUNS),
     conda:
         "../../envs/augeval.yaml"
     threads: 1

@@ -1,28 +1,3 @@
-rule generate_control:
-    input:
-        sources="results/augment/{generator}/{labelset}/sources.tsv",
-    output:
-        "results/generated/{generator}/{labelset}/manifest.tsv",
-    log:
-        "logs/generators/generate/{generator}_{labelset}.log",
-    benchmark:
-        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
-    wildcard_constraints:
-        generator="|".join(CONTROLS) or "NO_CONTROL",
-    conda:
-        "../../envs/augeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    params:
-        generator=get_generator_config,
-        kind=get_generator_kind,
-        seed=config["seed"],
-    script:
-        "../scripts/generate_clips.py"
-
-
 rule ddsp_features:
     input:
         table=get_ddsp_feature_table,
@@ -33,8 +8,8 @@ rule ddsp_features:
     benchmark:
         "benchmarks/generators/ddsp_features/{generator}_{labelset}_{part}.tsv"
     wildcard_constraints:
-        part="train|validation|sources",
-        generator="|".join(DDSP) or "NO_DDSP",
+        part=one_of(["train", "validation"] + [f"sources-{r}" for r in GENERATION_RUNS]),
+        generator=one_of(FEATURED) or "NO_FEATURED",
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -57,14 +32,14 @@ rule train_generator:
     benchmark:
         "benchmarks/generators/train/{generator}_{labelset}.tsv"
     wildcard_constraints:
-        generator="|".join(TRAINABLE) or "NO_TRAINABLE",
+        generator=one_of(TRAINABLE) or "NO_TRAINABLE",
     conda:
         "../../envs/augeval.yaml"
-    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    threads: get_generator_threads
     resources:
-        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 16000),
-        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
-        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+        gpu=get_generator_resource("gpu"),
     params:
         generator=get_generator_config,
         kind=get_generator_kind,
@@ -73,56 +48,44 @@ rule train_generator:
         "../scripts/train_generator.py"
 
 
-rule generate_model:
+# Every kind generates through this rule (its registry entry says which inputs it reads);
+# generate_clips_gpu is the same rule for generators whose resources ask for a GPU, so that the
+# cluster profile can send those, and only those, to the GPU partition.
+rule generate_clips:
     input:
         unpack(get_generation_inputs),
     output:
-        "results/generated/{generator}/{labelset}/manifest.tsv",
+        "results/generated/{generator}/{labelset}/{run}/manifest.tsv",
     log:
-        "logs/generators/generate/{generator}_{labelset}.log",
+        "logs/generators/generate/{generator}_{labelset}_{run}.log",
     benchmark:
-        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
+        "benchmarks/generators/generate/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
-        generator="|".join(TRAINABLE) or "NO_TRAINABLE",
+        generator=one_of(CPU_GENERATORS) or "NO_CPU_GENERATOR",
+        run=one_of(GENERATION_RUNS),
     conda:
         "../../envs/augeval.yaml"
-    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+    threads: get_generator_threads
     resources:
-        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 16000),
-        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
-        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
     params:
         generator=get_generator_config,
         kind=get_generator_kind,
+        labels=config["labels"],
         seed=config["seed"],
     script:
         "../scripts/generate_clips.py"
 
 
-rule generate_jukebox:
-    input:
-        sources="results/augment/{generator}/{labelset}/sources.tsv",
-    output:
-        "results/generated/{generator}/{labelset}/manifest.tsv",
-    log:
-        "logs/generators/generate/{generator}_{labelset}.log",
-    benchmark:
-        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
+use rule generate_clips as generate_clips_gpu with:
     wildcard_constraints:
-        generator="|".join(JUKEBOX) or "NO_JUKEBOX",
-    conda:
-        "../../envs/augeval.yaml"
-    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
+        generator=one_of(GPU_GENERATORS) or "NO_GPU_GENERATOR",
+        run=one_of(GENERATION_RUNS),
     resources:
-        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 64000),
-        runtime=lambda wc: get_generator_resource(wc, "runtime", 2880),
-        gpu=lambda wc: get_generator_resource(wc, "gpu", 1),
-    params:
-        generator=get_generator_config,
-        kind=get_generator_kind,
-        seed=config["seed"],
-    script:
-        "../scripts/generate_clips.py"
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+        gpu=get_generator_resource("gpu"),
 
 
 # The demo's stand-in for clips made elsewhere (a samples generator with demo_clips:).
@@ -134,7 +97,7 @@ rule make_demo_samples:
     benchmark:
         "benchmarks/generators/make_demo_samples/{generator}_{labelset}.tsv"
     wildcard_constraints:
-        generator="|".join(DEMO_SAMPLES) or "NO_DEMO_SAMPLES",
+        generator=one_of(DEMO_SAMPLES) or "NO_DEMO_SAMPLES",
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -146,32 +109,6 @@ rule make_demo_samples:
         seed=config["seed"],
     script:
         "../scripts/make_demo_samples.py"
-
-
-rule generate_external:
-    input:
-        sources="results/augment/{generator}/{labelset}/sources.tsv",
-    output:
-        "results/generated/{generator}/{labelset}/manifest.tsv",
-    log:
-        "logs/generators/generate/{generator}_{labelset}.log",
-    benchmark:
-        "benchmarks/generators/generate/{generator}_{labelset}.tsv"
-    wildcard_constraints:
-        generator="|".join(EXTERNAL) or "NO_EXTERNAL",
-    conda:
-        "../../envs/augeval.yaml"
-    threads: lambda wc: config["generators"][wc.generator].get("threads", 1)
-    resources:
-        mem_mb=lambda wc: get_generator_resource(wc, "mem_mb", 4000),
-        runtime=lambda wc: get_generator_resource(wc, "runtime", 600),
-        gpu=lambda wc: get_generator_resource(wc, "gpu", 0),
-    params:
-        generator=get_generator_config,
-        kind=get_generator_kind,
-        seed=config["seed"],
-    script:
-        "../scripts/generate_clips.py"
 
 
 # Opt-in, on a machine with internet (never a dependency of generation):

@@ -1,68 +1,36 @@
-"""Rule plan_augmentation: the budget arithmetic and the sources each generator must turn into
-clips (the augmentation policy, augeval.augment)."""
+"""Rule plan_augmentation: the budget and the sources one generator must turn into clips in one
+run (the augmentation policy, augeval.policy)."""
 
 from augeval.atomic import atomic_path
-from augeval.augment import budget_table, draw_sources
 from augeval.data.labels import labelset_from_config
-from augeval.data.manifest import class_counts, read_manifest
-from augeval.errors import DataError
-from augeval.generators.external import draw_samples, read_sample_pool
+from augeval.data.manifest import read_manifest
+from augeval.generators.external import read_sample_pool
+from augeval.generators.registry import REGISTRY
 from augeval.logs import run_logged
+from augeval.policy import check_pool_classes, plan_run
 from augeval.seeding import derive_seed
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
-    train = read_manifest(sm.input.train, labelset.classes)
-    policy, gen = sm.params.augment, sm.params.generator
-    duration = policy.get("duration", "full")
-    budget = budget_table(
-        train, labelset.classes, fraction=policy.get("fraction", 0.05),
-        clip_seconds=gen.get("clip_seconds", 1.0), duration=duration,
-        visible_seconds=sm.params.visible_seconds,
-    )  # fmt: skip
-    seed = derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset)
-    prefix = f"{sm.wildcards.generator}_{sm.wildcards.labelset}"
-    if sm.params.kind == "samples":  # clips of your own: whole clips up to each class's budget
-        folder = {"dir": sm.params.samples_dir}  # the folder as the workflow resolved it
-        pool = read_sample_pool(gen | folder, sm.wildcards.labelset, list(labelset.classes))
-        sources = draw_samples(
-            pool, list(labelset.classes), float(budget["budget_seconds_class"].iloc[0]),
-            seed=seed, clip_prefix=prefix,
-            inherit_other_labels=policy.get("inherit_other_labels", False),
-        )  # fmt: skip
-        per_class = sources.groupby("drawn_class")["source_seconds"]
-        budget["clip_seconds"] = budget["class"].map(per_class.mean())
-        budget["n_clips"] = budget["class"].map(per_class.size()).fillna(0).astype(int)
-        budget["generated_seconds_class"] = budget["class"].map(per_class.sum())
-        write_tables(budget, sources)
-        return
-    # The oracle's hold-out mode draws from the held-out pool; the budget is still train's.
-    pool = train
-    if "pool" in sm.input.keys():
+    name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
+    labelset = labelset_from_config(labelset_name, sm.params.labels)
+    classes = list(labelset.classes)
+    gen = sm.params.generator
+    mode = REGISTRY[sm.params.kind].sources
+    pool = samples = None
+    if "pool" in sm.input.keys():  # the oracle's hold-out mode
         pool = read_manifest(sm.input.pool, labelset.classes)
-        counts = class_counts(pool, labelset.classes)
-        empty = [c for c in labelset.classes if counts[c] == 0]
-        if empty:
-            raise DataError(
-                f"{sm.input.pool}: the oracle's held-out pool has no track of class(es) {empty}; "
-                f"raise generators.{sm.wildcards.generator}.holdout_fraction or drop that "
-                "generator (a class held by a single train artist cannot be held out)"
-            )
-
-    sources = draw_sources(
-        pool, labelset.classes, dict(zip(budget["class"], budget["n_clips"], strict=True)),
-        source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
-        seed=seed, clip_prefix=prefix,
-        duration=duration, visible_seconds=sm.params.visible_seconds,
-        inherit_other_labels=policy.get("inherit_other_labels", False),
+        check_pool_classes(pool, classes, sm.input.pool, name)
+    if mode == "samples":  # the folder as the workflow resolved it
+        samples = read_sample_pool(gen | {"dir": sm.params.samples_dir}, labelset_name, classes)
+    budget, sources = plan_run(
+        read_manifest(sm.input.train, labelset.classes), labelset.classes, sm.params.augment, gen,
+        sources_mode=mode, seed=derive_seed(sm.params.seed, "augment", name, labelset_name),
+        clip_prefix=f"{name}_{labelset_name}", visible_seconds=sm.params.visible_seconds,
+        pool=pool, samples=samples,
     )  # fmt: skip
-    write_tables(budget, sources)
-
-
-def write_tables(budget, sources):
     for table, path in ((budget, sm.output.budget), (sources, sm.output.sources)):
         with atomic_path(path) as tmp:
             table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")

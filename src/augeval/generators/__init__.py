@@ -9,14 +9,10 @@ A config entry ``generators.<name>`` has an optional ``kind``; without one the k
 from __future__ import annotations
 
 from augeval.errors import ConfigError
+from augeval.generators.registry import KINDS, REGISTRY
 
 # Config keys read by the workflow (policy, scheduling, naming), not by the generator itself.
 WORKFLOW_KEYS = ("kind", "source_seconds", "resources", "threads", "display_name")
-TRAINABLE = ("samplernn", "ddsp")
-PRETRAINED = ("jukebox",)
-CONTROL_KINDS = ("copy", "noise", "oracle")
-EXTERNAL = ("samples", "command")
-KINDS = TRAINABLE + PRETRAINED + CONTROL_KINDS + EXTERNAL
 
 
 def generator_kind(name: str, cfg: dict | None) -> str:
@@ -32,34 +28,12 @@ def generator_kind(name: str, cfg: dict | None) -> str:
 
 def make_generator(kind: str, name: str | None = None):
     """A generator instance of ``kind`` whose generated rows carry ``name`` (default: the kind)."""
-    gen = _make(kind)
+    if kind not in REGISTRY:
+        raise ConfigError(f"unknown generator kind {kind!r}; allowed: {', '.join(KINDS)}")
+    gen = REGISTRY[kind].build()
     if name is not None:
         gen.name = name
     return gen
-
-
-def _make(kind: str):
-    if kind == "samplernn":
-        from augeval.generators.samplernn import SampleRNNGenerator
-
-        return SampleRNNGenerator()
-    if kind == "ddsp":
-        from augeval.generators.ddsp import DDSPGenerator
-
-        return DDSPGenerator()
-    if kind == "jukebox":
-        from augeval.generators.jukebox import JukeboxGenerator
-
-        return JukeboxGenerator()
-    if kind in EXTERNAL:
-        from augeval.generators.external import CommandGenerator, SamplesGenerator
-
-        return SamplesGenerator() if kind == "samples" else CommandGenerator()
-    from augeval.generators.controls import CONTROLS, make_control
-
-    if kind in CONTROLS:
-        return make_control(kind)
-    raise ConfigError(f"unknown generator kind {kind!r}; allowed: {', '.join(KINDS)}")
 
 
 def display_name(name: str, cfg: dict | None) -> str:

@@ -3,13 +3,15 @@
 A generator turns *sources* (real train clips chosen by the augmentation policy) into generated
 clips that inherit their source's label:
 
-* ``fit(train, validation, cfg, checkpoint_path, seed)`` trains on the real train split of one
-  label set (validation decides the kept checkpoint) and writes ``checkpoint_path`` atomically;
-  pretrained generators (Jukebox) and controls have ``trainable = False`` and skip it.
-* ``generate(checkpoint_path, sources, cfg, out_dir, seed)`` writes one WAV per sources row to
-  ``out_dir/wav/<clip_id>.wav`` (atomically) and returns the generated manifest rows.
+* ``fit(job)`` (a :class:`FitJob`) trains on the real train split of one label set (validation
+  decides the kept checkpoint) and writes ``job.checkpoint`` atomically; pretrained generators
+  (Jukebox) and controls have ``trainable = False`` and skip it.
+* ``generate(job)`` (a :class:`GenerateJob`) writes one WAV per ``job.sources`` row to
+  ``job.out_dir/wav/<clip_id>.wav`` (atomically) and returns the generated manifest rows.
 
-``sources`` (``results/augment/{generator}/{labelset}/sources.tsv``) has the columns
+What each kind needs from the workflow is declared in :mod:`augeval.generators.registry`.
+
+``sources`` (``results/augment/{generator}/{labelset}/{run}/sources.tsv``) has the columns
 :data:`SOURCE_COLUMNS`: ``clip_id`` (id of the clip to make), ``track_id``/``path`` (the real source
 track), ``offset_s`` and ``source_seconds`` (the prime or input excerpt), ``drawn_class`` (the class
 it was drawn for) and ``labels`` (the labels the generated clip inherits).
@@ -18,6 +20,8 @@ it was drawn for) and ``labels`` (the labels the generated clip inherits).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -34,27 +38,56 @@ SOURCE_COLUMNS = [
 ]
 
 
+@dataclass
+class FitJob:
+    """One training job of one generator on one label set.
+
+    ``cfg``: the generator's own settings (its config section without the workflow's keys).
+    ``features``: cached DDSP features by split (``train``, ``validation``) for kinds that
+    declare ``features`` in the registry. ``hooks``: optional callbacks a generator documents
+    (e.g. ``on_step``), used by tests and preemption drills.
+    """
+
+    name: str
+    labelset: str
+    cfg: dict
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    checkpoint: Path
+    seed: int
+    features: dict[str, Path] = field(default_factory=dict)
+    hooks: dict[str, Callable] = field(default_factory=dict)
+
+
+@dataclass
+class GenerateJob:
+    """One generation job: turn ``sources`` into clips under ``out_dir/wav/``.
+
+    ``checkpoint``: what ``fit`` wrote (kinds that train). ``features``: cached DDSP features of
+    the sources (kinds that declare ``features``). ``labels``: the config's ``labels`` section (the
+    oracle synthesises a class from its tags). ``source_seconds``: the policy's excerpt length
+    (an outside program's prime).
+    """
+
+    name: str
+    labelset: str
+    cfg: dict
+    sources: pd.DataFrame
+    out_dir: Path
+    seed: int
+    checkpoint: Path | None = None
+    features: Path | None = None
+    labels: dict = field(default_factory=dict)
+    source_seconds: float | None = None
+
+
 class Generator(Protocol):
     name: str
     trainable: bool
 
-    def fit(
-        self,
-        train: pd.DataFrame,
-        validation: pd.DataFrame,
-        cfg: dict,
-        checkpoint_path: str | os.PathLike,
-        seed: int,
-    ) -> None: ...
+    def fit(self, job: FitJob) -> None: ...
 
-    def generate(
-        self,
-        checkpoint_path: str | os.PathLike | None,
-        sources: pd.DataFrame,
-        cfg: dict,
-        out_dir: str | os.PathLike,
-        seed: int,
-    ) -> pd.DataFrame: ...
+    def generate(self, job: GenerateJob) -> pd.DataFrame: ...
 
 
 def generated_row(

@@ -27,10 +27,11 @@ from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
 from augeval.generators.base import generated_row
+from augeval.generators.registry import kinds_where
 
 log = logging.getLogger("augeval.generators")
 
-CONTROLS = ("copy", "noise", "oracle")
+CONTROLS = kinds_where(control=True)
 
 
 def _fit_length(y: np.ndarray, n: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError
 from augeval.generators.base import SOURCE_COLUMNS
 
-log = logging.getLogger("augeval.augment")
+log = logging.getLogger("augeval.policy")
 
 DURATIONS = ("full", "visible")
 
@@ -188,3 +188,68 @@ def generated_only_train(train: pd.DataFrame, generated: pd.DataFrame) -> pd.Dat
             "generator's manifest"
         )
     return generated.reset_index(drop=True)
+
+
+def plan_run(
+    train: pd.DataFrame,
+    classes: list[str],
+    policy: dict,
+    gen: dict,
+    *,
+    sources_mode: str,
+    seed: int,
+    clip_prefix: str,
+    visible_seconds: float,
+    pool: pd.DataFrame | None = None,
+    samples: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The budget table and the sources of one generator in one run of one label set.
+
+    ``policy`` is the run's ``augment`` section (its ``fraction`` already the run's), ``gen`` the
+    generator's config section. ``sources_mode`` is the kind's (:mod:`augeval.generators.registry`):
+    ``excerpts`` draws primes/inputs from ``pool`` (default: ``train``; the oracle's hold-out mode
+    passes its held-out pool, whose classes must all be present), ``samples`` takes whole clips of
+    the user's ``samples`` pool (``path  duration_s  labels``) up to each class's budget, and the
+    budget then reports what was taken. The budget always comes from ``train``.
+    """
+    duration = policy.get("duration", "full")
+    budget = budget_table(
+        train, classes, fraction=policy.get("fraction", 0.05),
+        clip_seconds=gen.get("clip_seconds", 1.0), duration=duration,
+        visible_seconds=visible_seconds,
+    )  # fmt: skip
+    inherit = policy.get("inherit_other_labels", False)
+    if sources_mode == "samples":
+        from augeval.generators.external import draw_samples
+
+        sources = draw_samples(
+            samples, list(classes), float(budget["budget_seconds_class"].iloc[0]),
+            seed=seed, clip_prefix=clip_prefix, inherit_other_labels=inherit,
+        )  # fmt: skip
+        per_class = sources.groupby("drawn_class")["source_seconds"]
+        budget["clip_seconds"] = budget["class"].map(per_class.mean())
+        budget["n_clips"] = budget["class"].map(per_class.size()).fillna(0).astype(int)
+        budget["generated_seconds_class"] = budget["class"].map(per_class.sum())
+        return budget, sources
+    sources = draw_sources(
+        train if pool is None else pool, classes,
+        dict(zip(budget["class"], budget["n_clips"], strict=True)),
+        source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
+        seed=seed, clip_prefix=clip_prefix,
+        duration=duration, visible_seconds=visible_seconds, inherit_other_labels=inherit,
+    )  # fmt: skip
+    return budget, sources
+
+
+def check_pool_classes(pool: pd.DataFrame, classes: list[str], where: str, generator: str) -> None:
+    """The oracle's held-out pool must hold every class (else it cannot make that class's clips)."""
+    from augeval.data.manifest import class_counts
+
+    counts = class_counts(pool, classes)
+    empty = [c for c in classes if counts[c] == 0]
+    if empty:
+        raise DataError(
+            f"{where}: the oracle's held-out pool has no track of class(es) {empty}; "
+            f"raise generators.{generator}.holdout_fraction or drop that "
+            "generator (a class held by a single train artist cannot be held out)"
+        )

@@ -5,7 +5,7 @@ import logging
 import pandas as pd
 import pytest
 
-from augeval.augment import augmented_train, budget_table, draw_sources
+from augeval.policy import augmented_train, budget_table, draw_sources
 from augeval.errors import DataError
 
 CLASSES = ["a", "b", "c"]
@@ -93,7 +93,7 @@ def test_seeded_determinism():
 
 
 def test_too_few_tracks_reuses_at_distinct_offsets_and_warns(caplog):
-    with caplog.at_level(logging.WARNING, logger="augeval.augment"):
+    with caplog.at_level(logging.WARNING, logger="augeval.policy"):
         sources = draw_sources(
             TRAIN, CLASSES, {"a": 1, "b": 1, "c": 7}, source_seconds=20, seed=3, clip_prefix="p"
         )

@@ -1,0 +1,99 @@
+"""The one list of generator kinds: what each needs from the workflow and how it is built.
+
+``common.smk`` plans every generator from this table (which inputs its jobs read, which jobs it
+has, their default resources); :func:`augeval.generators.make_generator` builds one. Adding a
+kind = one module with a class implementing :class:`augeval.generators.base.Generator`, one
+:class:`Kind` line here, its block in ``workflow/schemas/config.schema.yaml``, and tests.
+
+This module imports nothing heavy: the workflow reads it while it builds the DAG.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One generator kind.
+
+    ``trains``: ``fit`` makes a checkpoint (rule ``train_generator``) that generation reads.
+    ``features``: ``fit`` and ``generate`` read cached DDSP features (rule ``ddsp_features``) of
+    the train/validation splits and of the sources.
+    ``pretrained``: generation may load published weights (rule ``fetch_jukebox_weights``).
+    ``control``: a reference point of the study, not a generative model.
+    ``sources``: how the policy draws this kind's sources: ``excerpts`` of real train tracks
+    (primes or inputs), or ``samples`` (whole clips of the user's own, up to each class's budget).
+    ``resources``: defaults of its jobs, overridden by ``generators.<name>.resources``.
+    ``threads``: whether ``generators.<name>.threads`` sets its jobs' threads (else 1).
+    """
+
+    name: str
+    implementation: str  # "module:Class"
+    trains: bool = False
+    features: bool = False
+    pretrained: bool = False
+    control: bool = False
+    sources: str = "excerpts"
+    threads: bool = True
+    resources: dict = field(default_factory=dict)
+
+    def build(self):
+        module, cls = self.implementation.split(":")
+        return getattr(importlib.import_module(module), cls)()
+
+
+_MODEL = {"mem_mb": 16000, "runtime": 2880, "gpu": 1}
+_CONTROL = {"mem_mb": 2000, "runtime": 60, "gpu": 0}
+_OUTSIDE = {"mem_mb": 4000, "runtime": 600, "gpu": 0}
+_CONTROLS = "augeval.generators.controls"
+_EXTERNAL = "augeval.generators.external"
+
+REGISTRY: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "samplernn",
+            "augeval.generators.samplernn:SampleRNNGenerator",
+            trains=True,
+            resources=_MODEL,
+        ),
+        Kind(
+            "ddsp",
+            "augeval.generators.ddsp:DDSPGenerator",
+            trains=True,
+            features=True,
+            resources=_MODEL,
+        ),
+        Kind(
+            "jukebox",
+            "augeval.generators.jukebox:JukeboxGenerator",
+            pretrained=True,
+            resources=_MODEL | {"mem_mb": 64000},
+        ),
+        Kind("copy", f"{_CONTROLS}:CopyControl", control=True, threads=False, resources=_CONTROL),
+        Kind("noise", f"{_CONTROLS}:NoiseControl", control=True, threads=False, resources=_CONTROL),
+        Kind(
+            "oracle", f"{_CONTROLS}:OracleControl", control=True, threads=False, resources=_CONTROL
+        ),
+        Kind("samples", f"{_EXTERNAL}:SamplesGenerator", sources="samples", resources=_OUTSIDE),
+        Kind("command", f"{_EXTERNAL}:CommandGenerator", resources=_OUTSIDE),
+    )
+}
+KINDS = tuple(REGISTRY)
+
+
+def kinds_where(**flags) -> tuple[str, ...]:
+    """Names of the kinds whose attributes equal ``flags`` (e.g. ``trains=True``)."""
+    return tuple(k.name for k in REGISTRY.values() if all(getattr(k, f) == v for f, v in flags.items()))
+
+
+def generator_resources(kind: str, cfg: dict | None) -> dict:
+    """The resources of a generator's jobs: its kind's defaults, updated by its ``resources:``."""
+    return REGISTRY[kind].resources | (cfg or {}).get("resources", {})
+
+
+def generator_threads(kind: str, cfg: dict | None) -> int:
+    """Threads of a generator's jobs: ``threads:`` where the kind honours it, else 1."""
+    return int((cfg or {}).get("threads", 1)) if REGISTRY[kind].threads else 1
