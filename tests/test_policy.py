@@ -5,8 +5,8 @@ import logging
 import pandas as pd
 import pytest
 
-from augeval.policy import augmented_train, budget_table, draw_sources
 from augeval.errors import DataError
+from augeval.policy import augmented_train, budget_table, draw_sources
 
 CLASSES = ["a", "b", "c"]
 

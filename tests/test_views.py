@@ -6,11 +6,11 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from augeval.policy import generated_only_train
 from augeval.checkpoints import save_checkpoint
 from augeval.classifier.predict import embed_manifest
 from augeval.classifier.train import build_model
 from augeval.errors import DataError
+from augeval.policy import generated_only_train
 from augeval.views import (
     cas_table,
     rank_correlations,

@@ -18,6 +18,7 @@ rule train_classifier:
         gpu=config["classifier"].get("resources", {}).get("gpu", 1),
     params:
         classifier=config["classifier"],
+        labels=config["labels"],
         mel=config["features"],
         seed=config["seed"],
     script:

@@ -10,6 +10,7 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
+from augeval.generators import variant_display_names
 from augeval.generators.registry import (
     REGISTRY,
     generator_resources,
@@ -58,7 +59,9 @@ TRAINABLE = generators_where(trains=True)
 FEATURED = generators_where(features=True)
 PRETRAINED = generators_where(pretrained=True)
 DEMO_SAMPLES = [
-    g for g in generators_where(sources="samples") if "demo_clips" in config["generators"][g]
+    g
+    for g in generators_where(sources="samples")
+    if "demo_clips" in config["generators"][g]
 ]
 # Generation jobs that ask for a GPU (rule generate_clips_gpu, so the cluster profile can send
 # them, and only them, to the GPU partition).
@@ -414,7 +417,9 @@ def is_cas_run(wildcards):
 def get_train_manifest(wildcards):
     if wildcards.variant == "baseline":
         return f"results/data/{wildcards.labelset}/train.tsv"
-    return f"{augment_dir(wildcards.variant, wildcards.labelset, wildcards.run)}/train.tsv"
+    return (
+        f"{augment_dir(wildcards.variant, wildcards.labelset, wildcards.run)}/train.tsv"
+    )
 
 
 def get_classifier_features(wildcards):
@@ -452,7 +457,12 @@ def get_metrics_inputs(wildcards):
 def generated_predictions_path(labelset, generator, trial):
     """A generator's main-run clips, classified by the baseline classifier of one trial."""
     return run_path(
-        "predictions", labelset, "baseline", MAIN_RUN, trial, f"/generated_{generator}.tsv"
+        "predictions",
+        labelset,
+        "baseline",
+        MAIN_RUN,
+        trial,
+        f"/generated_{generator}.tsv",
     )
 
 
@@ -476,11 +486,18 @@ def get_confusion_inputs(wildcards):
         ]
         manifest = f"results/data/{labelset}/test.tsv"
     else:
-        predictions = [
-            generated_predictions_path(labelset, variant, t) for t in TRIALS
-        ]
+        predictions = [generated_predictions_path(labelset, variant, t) for t in TRIALS]
         manifest = generated_manifest(variant, labelset)
     return {"predictions": predictions, "manifest": manifest}
+
+
+def get_display_names():
+    """How tables and figures name each variant (augeval.generators.display_name)."""
+    return variant_display_names(config.get("generators", {}))
+
+
+def get_display_name(wildcards):
+    return get_display_names().get(wildcards.variant, wildcards.variant)
 
 
 def get_confusion_title(wildcards):
@@ -638,7 +655,9 @@ def get_cas_table_inputs(wildcards):
     cas = [(g, t) for g in CAS_GENERATORS for t in TRIALS]
     return {
         "cas_metrics": [metrics_path(labelset, g, CAS_RUN, t) for g, t in cas],
-        "real_metrics": [metrics_path(labelset, "baseline", MAIN_RUN, t) for t in TRIALS],
+        "real_metrics": [
+            metrics_path(labelset, "baseline", MAIN_RUN, t) for t in TRIALS
+        ],
         "cas_test": [predictions_path(labelset, g, CAS_RUN, t, "test") for g, t in cas],
         "real_test": [
             predictions_path(labelset, "baseline", MAIN_RUN, t, "test") for t in TRIALS

@@ -48,6 +48,7 @@ rule frechet_distances:
         runtime=60,
     params:
         reference=get_distance_reference_splits(),
+        labels=config["labels"],
         generators=DISTANCE_GENERATORS,
         clips_per_class=config.get("distance", {}).get("clips_per_class"),
         draws=config.get("distance", {}).get("draws", 20),

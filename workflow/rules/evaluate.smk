@@ -65,6 +65,7 @@ rule plot_confusion:
         runtime=10,
     params:
         title=get_confusion_title,
+        display_name=get_display_name,
     script:
         "../scripts/plot_confusion.py"
 
@@ -98,6 +99,7 @@ rule make_table3:
         runtime=120,
     params:
         variants=VARIANTS,
+        display_names=get_display_names(),
         trials=len(TRIALS),
         tables=config.get("tables", {}),
         seed=config["seed"],
@@ -159,6 +161,7 @@ rule plot_class_durations:
         runtime=10,
     params:
         splits=SPLITS,
+        labels=config["labels"],
         title=lambda wc: f"{wc.labelset}: duration per class and split",
     script:
         "../scripts/plot_class_durations.py"

@@ -106,6 +106,7 @@ rule make_demo_samples:
         runtime=30,
     params:
         demo_clips=get_demo_clips_config,
+        labels=config["labels"],
         seed=config["seed"],
     script:
         "../scripts/make_demo_samples.py"

@@ -26,7 +26,7 @@ def by_class(embeddings, track_ids, manifest, classes):
 
 
 def main():
-    classes = list(labelset_from_config(sm.wildcards.labelset, sm.config["labels"]).classes)
+    classes = list(labelset_from_config(sm.wildcards.labelset, sm.params.labels).classes)
     reference, generators = list(sm.params.reference), list(sm.params.generators)
     manifests = dict(
         zip(reference + generators, map(read_manifest, sm.input.manifests), strict=True)

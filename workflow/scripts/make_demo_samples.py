@@ -12,7 +12,7 @@ log = logging.getLogger("augeval.make_demo_samples")
 
 
 def main():
-    labels = sm.config["labels"]
+    labels = sm.params.labels
     labelset = labelset_from_config(sm.wildcards.labelset, labels)
     cfg = sm.params.demo_clips
     rate = cfg.get("sample_rate", 8000)

@@ -7,7 +7,6 @@ import pandas as pd
 from augeval.atomic import atomic_path, write_text
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
-from augeval.generators import variant_display_names
 from augeval.logs import run_logged
 from augeval.metrics import f1_optimal_thresholds
 from augeval.seeding import derive_seed
@@ -56,7 +55,7 @@ def main():
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
         bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
-    names = variant_display_names(sm.config.get("generators", {}))
+    names = sm.params.display_names
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
     with atomic_path(sm.output.tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")

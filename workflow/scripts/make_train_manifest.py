@@ -2,9 +2,9 @@
 generator's clips (augmentation), or the clips alone (train on generated: refuses any real
 train row)."""
 
-from augeval.policy import augmented_train, generated_only_train
 from augeval.data.manifest import read_manifest, write_manifest
 from augeval.logs import run_logged
+from augeval.policy import augmented_train, generated_only_train
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 

@@ -9,7 +9,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
+    labelset = labelset_from_config(sm.wildcards.labelset, sm.params.labels)
     manifests = {
         split: read_manifest(p)
         for split, p in zip(sm.params.splits, sm.input.manifests, strict=True)

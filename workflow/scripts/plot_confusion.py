@@ -6,7 +6,6 @@ import pandas as pd
 from augeval.atomic import atomic_path
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
-from augeval.generators import variant_display_names
 from augeval.logs import run_logged
 from augeval.plots import confusion_counts, confusion_frame, plot_confusion
 
@@ -21,8 +20,7 @@ def main():
         confusion_counts(y_true, aligned_scores(read_predictions(p, classes), manifest, classes))
         for p in sm.input.predictions
     )
-    name = variant_display_names(sm.config.get("generators", {})).get(sm.wildcards.variant)
-    title = sm.params.title.replace("{variant}", name or sm.wildcards.variant)
+    title = sm.params.title.replace("{variant}", sm.params.display_name)
     plot_confusion(counts, classes, sm.output.figure, title=title)
     with atomic_path(sm.output.matrix) as tmp:
         confusion_frame(counts, classes).to_csv(tmp, sep="\t", float_format="%.4f")

@@ -12,7 +12,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
+    labelset = labelset_from_config(sm.wildcards.labelset, sm.params.labels)
     set_deterministic(sm.threads)
     # Common random numbers: trial t of every variant starts from the same initial weights and
     # random streams as the baseline's trial t, so paired differences measure the data.

@@ -16,7 +16,6 @@ generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from augeval.audio import read_audio, write_audio
 from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
-from augeval.generators.base import generated_row
+from augeval.generators.base import GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
 
 log = logging.getLogger("augeval.generators")
@@ -67,14 +66,8 @@ class _Control:
     def fit(self, *args, **kwargs) -> None:  # controls are not trained
         raise ConfigError(f"the {self.name} control generator has nothing to train")
 
-    def generate(
-        self,
-        checkpoint_path: str | os.PathLike | None,
-        sources: pd.DataFrame,
-        cfg: dict,
-        out_dir: str | os.PathLike,
-        seed: int,
-    ) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
+        cfg, sources, out_dir, seed = self.settings(job), job.sources, job.out_dir, job.seed
         sr = cfg.get("sample_rate", 16000)
         n = int(round(cfg["clip_seconds"] * sr))
         rows = []
@@ -86,6 +79,10 @@ class _Control:
             if (k + 1) % 50 == 0:
                 log.info("%s: %d/%d clips", self.name, k + 1, len(sources))
         return pd.DataFrame(rows)
+
+    def settings(self, job: GenerateJob) -> dict:
+        """The settings :meth:`make` reads: the generator's config section."""
+        return job.cfg
 
     def make(self, source: dict, n: int, sr: int, cfg: dict, rng: np.random.Generator):
         raise NotImplementedError
@@ -110,9 +107,19 @@ class NoiseControl(_Control):
 
 class OracleControl(_Control):
     """Held-out real music (``holdout_fraction``: the sources come from the pool) or fresh demo
-    music of the drawn class (``cfg['class_tags']`` maps each class to its tags)."""
+    music of the drawn class (the tags of the class, from the job's ``labels`` section; a
+    ``class_tags`` setting, class -> tags, takes precedence)."""
 
     name = "oracle"
+
+    def settings(self, job: GenerateJob) -> dict:
+        cfg = job.cfg
+        if cfg.get("holdout_fraction") or "class_tags" in cfg:
+            return cfg
+        from augeval.data.labels import labelset_from_config
+
+        labelset = labelset_from_config(job.labelset, job.labels)
+        return cfg | {"class_tags": labelset.class_tags(job.labels["tags"])}
 
     def make(self, source, n, sr, cfg, rng):
         if cfg.get("holdout_fraction"):

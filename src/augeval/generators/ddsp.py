@@ -10,15 +10,13 @@ noise, optional learned reverb). Training minimises the multi-scale spectral los
 re-synthesis and the excerpt; the weights with the lowest validation loss are kept.
 
 :class:`DDSPGenerator` implements :class:`augeval.generators.base.Generator`:
-``fit(train, validation, cfg, checkpoint_path, seed, *, train_features=None,
-validation_features=None, on_epoch_end=None)`` trains on ``excerpts_per_track`` fixed
+``fit(job)`` trains on ``excerpts_per_track`` fixed
 ``clip_seconds`` excerpts per train track (spread evenly over the track; see
 :func:`~augeval.generators.ddsp_features.train_excerpts`), with features read from the ``.npz``
-caches when given (:func:`~augeval.generators.ddsp_features.cache_features`) and computed
-otherwise. ``generate(checkpoint_path, sources, cfg, out_dir, seed, *, features=None)``
-reconstructs every sources row's excerpt (``path``, ``offset_s``, ``source_seconds``) into
-``out_dir/wav/<clip_id>.wav``; each clip's noise comes from ``derive_seed(seed, clip_id)``, so a
-clip does not depend on its batch.
+caches named in ``job.features`` (:func:`~augeval.generators.ddsp_features.cache_features`)
+and computed otherwise. ``generate(job)`` reconstructs every sources row's excerpt (``path``,
+``offset_s``, ``source_seconds``) into ``out_dir/wav/<clip_id>.wav``; each clip's noise comes
+from ``derive_seed(seed, clip_id)``, so a clip does not depend on its batch.
 
 Config keys (defaults in :data:`DEFAULTS` = paper sizes; in brackets a demo size whose training
 on the demo corpus (125 train excerpts) takes about 80 s on one CPU core):
@@ -69,7 +67,7 @@ from torch import nn
 from augeval.audio import write_audio
 from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
 from augeval.errors import AugevalError, CheckpointError, ConfigError, DataError
-from augeval.generators.base import generated_row
+from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.ddsp_features import (
     FEATURE_DEFAULTS,
     compute_features,
@@ -542,37 +540,26 @@ class DDSPGenerator:
     name = "ddsp"
     trainable = True
 
-    def fit(
-        self,
-        train: pd.DataFrame,
-        validation: pd.DataFrame,
-        cfg: dict,
-        checkpoint_path: str | os.PathLike,
-        seed: int,
-        *,
-        train_features: str | os.PathLike | None = None,
-        validation_features: str | os.PathLike | None = None,
-        on_epoch_end: Callable[[int], None] | None = None,
-        on_step: Callable[[int, int], None] | None = None,
-    ) -> None:
-        cfg = resolve_config(cfg)
+    def fit(self, job: FitJob) -> None:
+        """Train on ``job.train`` (features from ``job.features['train']`` when cached, else
+        extracted here); hooks: ``on_epoch_end(epoch)``, ``on_step(epoch, step)``."""
+        cfg = resolve_config(job.cfg)
         _apply_threads(cfg)
-        train_set = load_clip_set(train, cfg, train_features, "ddsp train")
+        feats = job.features
+        train_set = load_clip_set(job.train, cfg, feats.get("train"), "ddsp train")
         val_set = load_clip_set(
-            validation, cfg, validation_features, "ddsp validation", int(cfg["max_val_clips"])
-        )
-        train_ddsp(train_set, val_set, cfg, seed, checkpoint_path, on_epoch_end, on_step)
+            job.validation, cfg, feats.get("validation"), "ddsp validation",
+            int(cfg["max_val_clips"]),
+        )  # fmt: skip
+        hooks = job.hooks
+        train_ddsp(
+            train_set, val_set, cfg, job.seed, job.checkpoint, hooks.get("on_epoch_end"),
+            hooks.get("on_step"),
+        )  # fmt: skip
 
-    def generate(
-        self,
-        checkpoint_path: str | os.PathLike | None,
-        sources: pd.DataFrame,
-        cfg: dict,
-        out_dir: str | os.PathLike,
-        seed: int,
-        *,
-        features: str | os.PathLike | None = None,
-    ) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
+        checkpoint_path, sources, cfg = job.checkpoint, job.sources, job.cfg
+        out_dir, seed, features = job.out_dir, job.seed, job.features
         if checkpoint_path is None:
             raise CheckpointError("ddsp generate needs the checkpoint written by its fit rule")
         cfg = resolve_config(cfg)

@@ -43,7 +43,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError, GeneratorError
-from augeval.generators.base import SOURCE_COLUMNS, generated_row
+from augeval.generators.base import SOURCE_COLUMNS, GenerateJob, generated_row
 from augeval.paths import sample_dir
 
 log = logging.getLogger("augeval.generators.external")
@@ -144,7 +144,8 @@ class SamplesGenerator:
     def fit(self, *args, **kwargs) -> None:
         raise ConfigError("a kind: samples generator has nothing to train")
 
-    def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
+        cfg, sources, out_dir = job.cfg, job.sources, job.out_dir
         sr = int(cfg.get("sample_rate", 16000))
         rows = []
         for source in sources.to_dict(orient="records"):
@@ -189,12 +190,13 @@ class CommandGenerator:
     def fit(self, *args, **kwargs) -> None:
         raise ConfigError("a kind: command generator is trained outside augeval")
 
-    def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
+        cfg, sources, out_dir = job.cfg, job.sources, job.out_dir
         if "command" not in cfg:
             raise ConfigError("a kind: command generator needs command: (a shell template)")
         sr = int(cfg.get("sample_rate", 16000))
         seconds = float(cfg["clip_seconds"])
-        prime_seconds = float(cfg.get("source_seconds", seconds))
+        prime_seconds = float(job.source_seconds or seconds)  # the policy's excerpt
         tolerance = float(cfg.get("length_tolerance_s", 0.05))
         bs = int(cfg.get("batch_size", 16))
         out_dir = Path(out_dir)

@@ -78,7 +78,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.checkpoints import resolve_device
 from augeval.errors import CheckpointError, ConfigError
-from augeval.generators.base import generated_row
+from augeval.generators.base import GenerateJob, generated_row
 
 log = logging.getLogger("augeval.generators.jukebox")
 
@@ -527,14 +527,8 @@ class JukeboxGenerator:
     def fit(self, *args, **kwargs) -> None:
         raise ConfigError("Jukebox is pretrained and not retrained (as in the paper)")
 
-    def generate(
-        self,
-        checkpoint_path: str | os.PathLike | None,
-        sources: pd.DataFrame,
-        cfg: dict,
-        out_dir: str | os.PathLike,
-        seed: int,
-    ) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
+        cfg, sources, out_dir, seed = job.cfg, job.sources, job.out_dir, job.seed
         s = settings(cfg)
         device = resolve_device(s["device"])
         out_dir = Path(out_dir)

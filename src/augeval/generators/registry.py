@@ -86,7 +86,9 @@ KINDS = tuple(REGISTRY)
 
 def kinds_where(**flags) -> tuple[str, ...]:
     """Names of the kinds whose attributes equal ``flags`` (e.g. ``trains=True``)."""
-    return tuple(k.name for k in REGISTRY.values() if all(getattr(k, f) == v for f, v in flags.items()))
+    return tuple(
+        k.name for k in REGISTRY.values() if all(getattr(k, f) == v for f, v in flags.items())
+    )
 
 
 def generator_resources(kind: str, cfg: dict | None) -> dict:

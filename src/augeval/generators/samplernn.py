@@ -71,7 +71,6 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -83,7 +82,7 @@ import torch.nn.functional as F
 from augeval.audio import read_audio, write_audio
 from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
 from augeval.errors import CheckpointError, ConfigError, DataError
-from augeval.generators.base import generated_row
+from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.samplernn_model import (
     QUANTIZATIONS,
     Progress,
@@ -327,28 +326,20 @@ class SampleRNNGenerator:
     name = "samplernn"
     trainable = True
 
-    def fit(
-        self,
-        train: pd.DataFrame,
-        validation: pd.DataFrame,
-        cfg: dict,
-        checkpoint_path: str | os.PathLike,
-        seed: int,
-        *,
-        on_step: Callable[[int], None] | None = None,
-        on_validation: Callable[[int, float], None] | None = None,
-    ) -> dict:
-        """Train; keep the weights with the best validation bits; write ``checkpoint_path``.
+    def fit(self, job: FitJob) -> None:
+        """Train; keep the weights with the best validation bits; write ``job.checkpoint``.
 
-        ``on_step(step)`` runs after every optimiser step (after any state save),
-        ``on_validation(step, val_bits)`` after every validation. Returns the checkpoint dict.
+        Hooks: ``on_step(step)`` runs after every optimiser step (after any state save),
+        ``on_validation(step, val_bits)`` after every validation.
         A SIGTERM/SIGUSR1 saves the state and raises :class:`augeval.preempt.Preempted`.
         """
-        c = resolve_config(cfg)
+        c = resolve_config(job.cfg)
+        on_step, on_validation = job.hooks.get("on_step"), job.hooks.get("on_validation")
         with Preemption(c["checkpoint_minutes"]) as preempt:
-            return self._fit(
-                train, validation, c, checkpoint_path, seed, on_step, on_validation, preempt
-            )
+            self._fit(
+                job.train, job.validation, c, job.checkpoint, job.seed, on_step, on_validation,
+                preempt,
+            )  # fmt: skip
 
     def _fit(self, train, validation, c, checkpoint_path, seed, on_step, on_validation, preempt):
         checkpoint_path = Path(checkpoint_path)
@@ -469,20 +460,15 @@ class SampleRNNGenerator:
 
     # --------------------------------------------------------------------------- generation
 
-    def generate(
-        self,
-        checkpoint_path: str | os.PathLike | None,
-        sources: pd.DataFrame,
-        cfg: dict,
-        out_dir: str | os.PathLike,
-        seed: int,
-    ) -> pd.DataFrame:
+    def generate(self, job: GenerateJob) -> pd.DataFrame:
         """Continue each source's prime; write ``out_dir/wav/<clip_id>.wav``; return manifest rows.
 
         Deterministic for ``seed``: each clip draws from its own stream seeded by
         ``(seed, clip_id)``, so a clip does not depend on which other clips share its batch
         (up to floating-point differences between batched and single-row matrix products).
         """
+        checkpoint_path, sources, cfg = job.checkpoint, job.sources, job.cfg
+        out_dir, seed = job.out_dir, job.seed
         if checkpoint_path is None:
             raise CheckpointError("samplernn: generate needs the trained checkpoint")
         c = resolve_config(cfg)  # model keys come from the checkpoint
