@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
 from augeval.generators.ddsp import (
     DDSPGenerator,
     build_model,
@@ -94,15 +94,8 @@ def main() -> None:
     ckpt = args.out / "run" / "checkpoint.pt"
     ckpt.unlink(missing_ok=True)
     t0 = time.monotonic()
-    DDSPGenerator().fit(
-        train,
-        val,
-        cfg,
-        ckpt,
-        seed=0,
-        train_features=args.out / "train.npz",
-        validation_features=args.out / "validation.npz",
-    )
+    features = {"train": args.out / "train.npz", "validation": args.out / "validation.npz"}
+    DDSPGenerator().fit(FitJob("ddsp", "emotion", cfg, train, val, ckpt, 0, features))
     fit_s = time.monotonic() - t0
     checkpoint = load_checkpoint(ckpt)
     rcfg = resolve_config(cfg)
@@ -120,7 +113,8 @@ def main() -> None:
     ]
     sources = pd.DataFrame(rows, columns=SOURCE_COLUMNS)
     t0 = time.monotonic()
-    out = DDSPGenerator().generate(ckpt, sources, cfg, args.out, seed=0)
+    job = GenerateJob("ddsp", "emotion", cfg, sources, args.out, 0, checkpoint=ckpt)
+    out = DDSPGenerator().generate(job)
     print(f"generate: {len(out)} clips in {time.monotonic() - t0:.1f} s -> {args.out / 'wav'}")
 
 

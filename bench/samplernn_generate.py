@@ -22,7 +22,7 @@ import pandas as pd
 import soundfile as sf
 import torch
 
-from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.base import SOURCE_COLUMNS, GenerateJob
 from augeval.generators.samplernn import FORMAT, SampleRNN, SampleRNNGenerator
 
 
@@ -39,8 +39,9 @@ def make_sources(root: Path, n: int, sr: int) -> pd.DataFrame:
 
 
 def timed(generator, ckpt, sources, cfg, out_dir) -> float:
+    job = GenerateJob("samplernn", "emotion", cfg, sources, out_dir, 0, checkpoint=ckpt)
     t0 = time.perf_counter()
-    generator.generate(ckpt, sources, cfg, out_dir, seed=0)
+    generator.generate(job)
     return time.perf_counter() - t0
 
 

@@ -49,17 +49,21 @@ def main(model: str, root: Path, on_step=report_step) -> None:
     elif model == "samplernn":
         from test_samplernn import TINY, sine_manifest
 
+        from augeval.generators.base import FitJob
         from augeval.generators.samplernn import SampleRNNGenerator
 
         train = sine_manifest(root / "train", 2, seconds=1.0, seed=0)
         validation = sine_manifest(root / "val", 1, seconds=1.0, seed=1)
         cfg = TINY | {"dim": 16, "steps": 40, "val_every": 20, "batch_size": 4}
-        SampleRNNGenerator().fit(train, validation, cfg, checkpoint, SEED, on_step=progress)
+        hooks = {"on_step": progress}
+        job = FitJob("samplernn", "emotion", cfg, train, validation, checkpoint, SEED, hooks=hooks)
+        SampleRNNGenerator().fit(job)
     elif model == "ddsp":
         import pandas as pd
         import soundfile as sf
         from test_ddsp import CFG, F0S, SR, tone
 
+        from augeval.generators.base import FitJob
         from augeval.generators.ddsp import DDSPGenerator
         from augeval.generators.ddsp_features import cache_features
 
@@ -74,16 +78,18 @@ def main(model: str, root: Path, on_step=report_step) -> None:
         train, val = df.iloc[:2].reset_index(drop=True), df.iloc[2:].reset_index(drop=True)
         cache_features(train, cfg, root / "train.npz")
         cache_features(val, cfg, root / "validation.npz")
-        DDSPGenerator().fit(
+        job = FitJob(
+            "ddsp",
+            "emotion",
+            cfg,
             train,
             val,
-            cfg,
             checkpoint,
             SEED,
-            train_features=root / "train.npz",
-            validation_features=root / "validation.npz",
-            on_step=progress,
+            features={"train": root / "train.npz", "validation": root / "validation.npz"},
+            hooks={"on_step": progress},
         )
+        DDSPGenerator().fit(job)
     else:
         raise SystemExit(f"unknown model {model}")
 

@@ -95,58 +95,59 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
                "results/figures/confusion_emotion_mine.pdf",
                "results/figures/confusion_emotion_ext.pdf").stdout  # fmt: skip
     needed = [
-        "results/metrics/emotion/mine/trial-0.tsv",
-        "results/predictions/emotion/baseline/trial-0/generated_ext.tsv",
-        "rule generate_external",
+        "results/metrics/emotion/mine/main/trial-0.tsv",
+        "results/predictions/emotion/baseline/main/trial-0/generated_ext.tsv",
+        "rule generate_clips:",
         "rule make_table3",
         "rule plot_confusion",
     ]
     assert all(n in plan for n in needed), plan[-3000:]
-    assert "rule generate_jukebox" not in plan and "rule train_generator" not in plan
-    run(tmp_path, cfg, *(f"results/augment/{g}/emotion/train.tsv" for g in ("mine", "ext", "lofi")))
-    budget = pd.read_csv(tmp_path / "results/augment/mine/emotion/budget.tsv", sep="\t")
-    sources = pd.read_csv(tmp_path / "results/augment/mine/emotion/sources.tsv", sep="\t")
+    assert "rule generate_clips_gpu" not in plan and "rule train_generator" not in plan
+    trains = [f"results/augment/{g}/emotion/main/train.tsv" for g in ("mine", "ext", "lofi")]
+    run(tmp_path, cfg, *trains)
+    budget = pd.read_csv(tmp_path / "results/augment/mine/emotion/main/budget.tsv", sep="\t")
+    sources = pd.read_csv(tmp_path / "results/augment/mine/emotion/main/sources.tsv", sep="\t")
     per_class = sources.groupby("drawn_class")["source_seconds"].sum()
     for c, need in zip(budget["class"], budget["budget_seconds_class"], strict=True):
         # whole clips up to the budget: reached, by less than one extra clip
         assert need <= per_class[c] < need + 3.0 + 1e-6
     assert sources["path"].is_unique  # without replacement
-    mine = pd.read_csv(tmp_path / "results/generated/mine/emotion/manifest.tsv", sep="\t")
+    mine = pd.read_csv(tmp_path / "results/generated/mine/emotion/main/manifest.tsv", sep="\t")
     assert len(mine) == len(sources) and (mine["source"] == "mine").all()
     # resampled from 22.05 kHz
     assert all(sf.info(tmp_path / p).samplerate == 16000 for p in mine["path"])
     # make_demo_samples wrote a folder per class at 8 kHz; the policy drew from it
     lofi_dir = tmp_path / "results/demo/samples/lofi/emotion"
     assert sorted(d.name for d in lofi_dir.iterdir() if d.is_dir()) == sorted(QUADRANTS)
-    lofi_sources = pd.read_csv(tmp_path / "results/augment/lofi/emotion/sources.tsv", sep="\t")
+    lofi_sources = pd.read_csv(tmp_path / "results/augment/lofi/emotion/main/sources.tsv", sep="\t")
     drawn = [tmp_path / p for p in lofi_sources["path"]]  # relative to the working directory
     assert all(p.parent.parent == lofi_dir for p in drawn)
     assert [p.parent.name for p in drawn] == list(lofi_sources["drawn_class"])
     assert {sf.info(p).samplerate for p in drawn} == {8000}
-    lofi = pd.read_csv(tmp_path / "results/generated/lofi/emotion/manifest.tsv", sep="\t")
+    lofi = pd.read_csv(tmp_path / "results/generated/lofi/emotion/main/manifest.tsv", sep="\t")
     assert {sf.info(tmp_path / p).samplerate for p in lofi["path"]} == {16000}
     # The folder is an input of the plan: a clip added to it makes the plan (and what follows)
     # out of date; nothing else is.
     sf.write(tmp_path / "pool" / QUADRANTS[0] / "new.wav", np.zeros(22050) + 0.1, 22050)
-    again = run(tmp_path, cfg, "-n", "results/augment/mine/emotion/train.tsv",
-                "results/augment/lofi/emotion/train.tsv").stdout  # fmt: skip
+    again = run(tmp_path, cfg, "-n", "results/augment/mine/emotion/main/train.tsv",
+                "results/augment/lofi/emotion/main/train.tsv").stdout  # fmt: skip
     assert "rule plan_augmentation" in again and "wildcards: generator=mine" in again
     assert "generator=lofi" not in again, again[-3000:]
     # A missing folder stops the DAG before any job runs, naming it.
     gone = {"gone": {"kind": "samples", "dir": str(tmp_path / "nowhere" / "{labelset}")}}
-    proc = run(tmp_path, config(tmp_path, gone), "results/augment/gone/emotion/train.tsv",
+    proc = run(tmp_path, config(tmp_path, gone), "results/augment/gone/emotion/main/train.tsv",
                check=False)  # fmt: skip
     assert proc.returncode != 0
     assert str(tmp_path / "nowhere" / "emotion") in proc.stdout + proc.stderr
 
-    ext = pd.read_csv(tmp_path / "results/generated/ext/emotion/manifest.tsv", sep="\t")
-    ext_sources = pd.read_csv(tmp_path / "results/augment/ext/emotion/sources.tsv", sep="\t")
+    ext = pd.read_csv(tmp_path / "results/generated/ext/emotion/main/manifest.tsv", sep="\t")
+    ext_sources = pd.read_csv(tmp_path / "results/augment/ext/emotion/main/sources.tsv", sep="\t")
     assert list(ext["track_id"]) == list(ext_sources["clip_id"])
     assert list(ext["labels"]) == list(ext_sources["labels"])
     for p in ext["path"]:
         info = sf.info(tmp_path / p)
         assert info.samplerate == 16000 and abs(info.duration - 2.0) < 1e-3
-    augmented = pd.read_csv(tmp_path / "results/augment/ext/emotion/train.tsv", sep="\t")
+    augmented = pd.read_csv(tmp_path / "results/augment/ext/emotion/main/train.tsv", sep="\t")
     assert set(ext["track_id"]) <= set(augmented["track_id"])
 
     # The command's failures: a crash, then outputs at the wrong sample rate. Both stop the job
@@ -157,10 +158,10 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
     ]:
         gens = {name: {"kind": "command", "command": command, "clip_seconds": 2,
                        "source_seconds": 1, "batch_size": 3}}  # fmt: skip
-        target = f"results/generated/{name}/emotion/manifest.tsv"
+        target = f"results/generated/{name}/emotion/main/manifest.tsv"
         proc = run(tmp_path, config(tmp_path, gens), target, check=False)
         assert proc.returncode != 0
-        log = (tmp_path / f"logs/generators/generate/{name}_emotion.log").read_text()
+        log = (tmp_path / f"logs/generators/generate/{name}_emotion_main.log").read_text()
         assert expect in log, log[-2000:]
         assert not (tmp_path / target).exists()
 
@@ -221,9 +222,10 @@ def test_jukebox_rules(tmp_path):
     }  # fmt: skip
     cfg = config(tmp_path, gens)
     try:
-        run(tmp_path, cfg, "results/generated/jb/emotion/manifest.tsv")
-        manifest = pd.read_csv(tmp_path / "results/generated/jb/emotion/manifest.tsv", sep="\t")
-        sources = pd.read_csv(tmp_path / "results/augment/jb/emotion/sources.tsv", sep="\t")
+        run(tmp_path, cfg, "results/generated/jb/emotion/main/manifest.tsv")
+        generated = tmp_path / "results/generated/jb/emotion/main/manifest.tsv"
+        manifest = pd.read_csv(generated, sep="\t")
+        sources = pd.read_csv(tmp_path / "results/augment/jb/emotion/main/sources.tsv", sep="\t")
         assert list(manifest["track_id"]) == list(sources["clip_id"])
         assert (manifest["source"] == "jb").all()
         for p in manifest["path"]:
@@ -231,10 +233,10 @@ def test_jukebox_rules(tmp_path):
             assert info.samplerate == 4000 and info.frames == 2048
 
         # pretrained weights absent: the job fails naming the file and the fetch rule
-        target = "results/generated/jbw/emotion/manifest.tsv"
+        target = "results/generated/jbw/emotion/main/manifest.tsv"
         proc = run(tmp_path, cfg, target, check=False)
         assert proc.returncode != 0
-        log = (tmp_path / "logs/generators/generate/jbw_emotion.log").read_text()
+        log = (tmp_path / "logs/generators/generate/jbw_emotion_main.log").read_text()
         assert "5b/vqvae.pth.tar" in log and str(weights) in log
         assert "fetch_jukebox_weights" in log
         assert not (tmp_path / target).exists()
@@ -265,12 +267,15 @@ def test_command_generator_resumes_at_the_next_batch(tmp_path):
     cfg = {"command": TOY_CMD, "clip_seconds": 2, "source_seconds": 1, "batch_size": 2}
     gen = make_generator("command", "ext")
     out = tmp_path / "gen"
-    first = gen.generate(None, sources, cfg, out, seed=0)
+    from augeval.generators.base import GenerateJob
+
+    job = GenerateJob("ext", "emotion", cfg, sources, out, 0, source_seconds=1.0)
+    first = gen.generate(job)
     assert list(first["track_id"]) == ["c0", "c1", "c2", "c3"] and (first["source"] == "ext").all()
     assert not (out / "work").exists() or not any((out / "work").iterdir())
     kept = Path(first["path"][0]).stat().st_mtime_ns
     (out / "batches" / "batch-00001.done").unlink()  # killed during batch 1
-    again = gen.generate(None, sources, cfg, out, seed=0)
+    again = gen.generate(job)
     pd.testing.assert_frame_equal(again, first)
     assert Path(first["path"][0]).stat().st_mtime_ns == kept  # batch 0 was not re-run
 
@@ -280,7 +285,7 @@ def test_a_samples_table_is_an_input_of_the_plan(tmp_path):
     """With table:, the table is an input of the plan: a missing one stops the DAG, naming it."""
     write_pool(tmp_path / "pool", per_class=2)
     gens = {"mine": {"kind": "samples", "dir": str(tmp_path / "pool"), "table": "clips.tsv"}}
-    target = "results/augment/mine/emotion/sources.tsv"
+    target = "results/augment/mine/emotion/main/sources.tsv"
     missing = run(tmp_path, config(tmp_path, gens), "-n", target, check=False)
     assert missing.returncode != 0
     assert str(tmp_path / "pool" / "clips.tsv") in missing.stdout + missing.stderr

@@ -7,10 +7,14 @@ import soundfile as sf
 
 from augeval.audio import write_audio
 from augeval.data.manifest import read_manifest, write_manifest
-from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.base import SOURCE_COLUMNS, GenerateJob
 from augeval.generators.controls import loudness_envelope, make_control, pink_noise
 
 SR = 16000
+
+
+def job(name, sources, cfg, out_dir, seed):
+    return GenerateJob(name, "emotion", cfg, sources, out_dir, seed)
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def sources(tmp_path):
 
 def test_copy_reproduces_the_excerpt_and_tiles_short_ones(tmp_path, sources):
     df, tone = sources
-    out = make_control("copy").generate(None, df, {"clip_seconds": 2.0}, tmp_path / "g", seed=0)
+    out = make_control("copy").generate(job("copy", df, {"clip_seconds": 2.0}, tmp_path / "g", 0))
     y0, sr = sf.read(out["path"][0])
     assert sr == SR and len(y0) == 2 * SR
     np.testing.assert_allclose(y0, tone[SR // 2 : SR // 2 + 2 * SR], atol=1e-4)
@@ -44,7 +48,7 @@ def test_copy_reproduces_the_excerpt_and_tiles_short_ones(tmp_path, sources):
 
 def test_noise_follows_the_loudness_envelope_but_not_the_pitch(tmp_path, sources):
     df, tone = sources
-    out = make_control("noise").generate(None, df[:1], {"clip_seconds": 2.0}, tmp_path, seed=0)
+    out = make_control("noise").generate(job("noise", df[:1], {"clip_seconds": 2.0}, tmp_path, 0))
     y, _ = sf.read(out["path"][0])
     env = loudness_envelope(y, SR // 10)
     assert env[-SR // 10] > 3 * env[SR // 10]  # louder at the end, like the source
@@ -63,8 +67,8 @@ def test_pink_noise_slope():
 def test_oracle_makes_fresh_music_of_the_drawn_class(tmp_path, sources):
     df, _ = sources
     cfg = {"clip_seconds": 2.0, "class_tags": {"happy": ["happy"], "calm": ["calm", "relaxing"]}}
-    a = make_control("oracle").generate(None, df, cfg, tmp_path / "a", seed=3)
-    b = make_control("oracle").generate(None, df, cfg, tmp_path / "b", seed=3)
+    a = make_control("oracle").generate(job("oracle", df, cfg, tmp_path / "a", 3))
+    b = make_control("oracle").generate(job("oracle", df, cfg, tmp_path / "b", 3))
     ya, yb = sf.read(a["path"][0])[0], sf.read(b["path"][0])[0]
     np.testing.assert_array_equal(ya, yb)  # seeded
     assert len(ya) == 2 * SR and np.abs(ya).max() > 0.05

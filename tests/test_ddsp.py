@@ -9,7 +9,7 @@ import soundfile as sf
 import torch
 
 from augeval.errors import CheckpointError, DataError
-from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
 from augeval.generators.ddsp import (
     DDSPGenerator,
     build_model,
@@ -57,6 +57,18 @@ RESUME_CFG = CFG | {"epochs": 4, "use_z": True, "z_dim": 4, "n_mfcc": 13, "rever
 RESUME_CFG |= {"reverb_seconds": 0.05, "lr_decay": 0.5, "lr_decay_steps": 2}
 
 
+def fit_job(train, val, cfg, checkpoint, seed, root, **hooks) -> FitJob:
+    """A ddsp FitJob on the cached features in ``root``."""
+    features = {"train": root / "train.npz", "validation": root / "validation.npz"}
+    return FitJob("ddsp", "emotion", cfg, train, val, checkpoint, seed, features, hooks)
+
+
+def gen_job(checkpoint, sources, cfg, out_dir, seed, features=None) -> GenerateJob:
+    return GenerateJob(
+        "ddsp", "emotion", cfg, sources, out_dir, seed, checkpoint=checkpoint, features=features
+    )
+
+
 @pytest.fixture(autouse=True)
 def one_thread():
     torch.set_num_threads(1)
@@ -97,15 +109,7 @@ def corpus(tmp_path_factory):
 def trained(corpus):
     root, train, val = corpus
     ckpt = root / "run" / "checkpoint.pt"
-    DDSPGenerator().fit(
-        train,
-        val,
-        CFG,
-        ckpt,
-        seed=5,
-        train_features=root / "train.npz",
-        validation_features=root / "validation.npz",
-    )
+    DDSPGenerator().fit(fit_job(train, val, CFG, ckpt, 5, root))
     return ckpt
 
 
@@ -279,7 +283,7 @@ def test_generation_writes_reconstructions_that_inherit_labels(corpus, trained, 
     root, train, _ = corpus
     sources = sources_table(train)
     gen = DDSPGenerator()
-    out = gen.generate(trained, sources, CFG, tmp_path / "a", seed=11)
+    out = gen.generate(gen_job(trained, sources, CFG, tmp_path / "a", 11))
     assert list(out["track_id"]) == ["c0", "c1", "c2"]
     assert list(out["labels"]) == list(sources["labels"])
     assert set(out["source"]) == {"ddsp"} and list(out["source_track_id"]) == ["t0", "t1", "t2"]
@@ -295,10 +299,9 @@ def test_generation_writes_reconstructions_that_inherit_labels(corpus, trained, 
     assert abs(freqs[power.argmax()] - F0S[0]) < 10
 
     cache_features(sources, CFG, tmp_path / "sources.npz")
-    again = gen.generate(
-        trained, sources, CFG, tmp_path / "b", seed=11, features=tmp_path / "sources.npz"
-    )
-    other = gen.generate(trained, sources.iloc[:1], CFG, tmp_path / "c", seed=12)
+    features = tmp_path / "sources.npz"
+    again = gen.generate(gen_job(trained, sources, CFG, tmp_path / "b", 11, features))
+    other = gen.generate(gen_job(trained, sources.iloc[:1], CFG, tmp_path / "c", 12))
     for a, b in zip(out.path, again.path, strict=True):
         np.testing.assert_array_equal(sf.read(a)[0], sf.read(b)[0])
     assert not np.array_equal(sf.read(out.path[0])[0], sf.read(other.path[0])[0])
@@ -309,9 +312,8 @@ def test_generation_writes_reconstructions_that_inherit_labels(corpus, trained, 
 
 def test_resume_after_kill_matches_uninterrupted_run(corpus, tmp_path):
     root, train, val = corpus
-    feats = {"train_features": root / "train.npz", "validation_features": root / "validation.npz"}
     gen = DDSPGenerator()
-    gen.fit(train, val, RESUME_CFG, tmp_path / "full" / "checkpoint.pt", seed=3, **feats)
+    gen.fit(fit_job(train, val, RESUME_CFG, tmp_path / "full" / "checkpoint.pt", 3, root))
 
     class Killed(Exception):
         pass
@@ -322,10 +324,10 @@ def test_resume_after_kill_matches_uninterrupted_run(corpus, tmp_path):
 
     cut = tmp_path / "cut" / "checkpoint.pt"
     with pytest.raises(Killed):
-        gen.fit(train, val, RESUME_CFG, cut, seed=3, on_epoch_end=kill_at_epoch_2, **feats)
+        gen.fit(fit_job(train, val, RESUME_CFG, cut, 3, root, on_epoch_end=kill_at_epoch_2))
     assert (cut.parent / "train_state.pt").exists()
     assert not cut.exists()  # nothing that looks complete
-    gen.fit(train, val, RESUME_CFG, cut, seed=3, **feats)
+    gen.fit(fit_job(train, val, RESUME_CFG, cut, 3, root))
     full, resumed = load_checkpoint(tmp_path / "full" / "checkpoint.pt"), load_checkpoint(cut)
     assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3, 4]
     assert resumed["best_epoch"] == full["best_epoch"]
@@ -355,5 +357,5 @@ def test_truncated_or_missing_checkpoint_is_a_clear_error(corpus, tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
     with pytest.raises(CheckpointError):
-        DDSPGenerator().generate(bad, sources_table(train), CFG, tmp_path / "out", seed=0)
+        DDSPGenerator().generate(gen_job(bad, sources_table(train), CFG, tmp_path / "out", 0))
     assert not (tmp_path / "out" / "wav").exists()

@@ -8,6 +8,7 @@ import soundfile as sf
 
 from augeval.data.demo_samples import make_demo_samples
 from augeval.errors import ConfigError
+from augeval.generators.base import GenerateJob
 from augeval.generators.external import SamplesGenerator, draw_samples, read_sample_pool
 
 CLASS_TAGS = {"bright": ["happy", "uplifting"], "gloomy": ["sad"]}
@@ -70,7 +71,8 @@ def test_the_samples_generator_reads_and_resamples_them(tmp_path):
     assert len(pool) == 6 and np.allclose(pool["duration_s"], 1.5)
     sources = draw_samples(pool, ["bright", "gloomy"], 3.0, seed=1, clip_prefix="x")
     assert list(sources.groupby("drawn_class").size()) == [2, 2]
-    out = SamplesGenerator().generate(None, sources, {"sample_rate": 16000}, tmp_path / "g", 0)
+    job = GenerateJob("samples", "emotion", {"sample_rate": 16000}, sources, tmp_path / "g", 0)
+    out = SamplesGenerator().generate(job)
     for path in out["path"]:
         info = sf.info(path)
         assert (info.samplerate, info.frames) == (16000, 24000)

@@ -53,9 +53,9 @@ TINY = {
     "tables": {"n_bootstrap": 10},
 }
 RESULTS = [
-    "results/metrics/emotion/baseline/trial-0.tsv",
-    "results/predictions/emotion/baseline/trial-0/test.tsv",
-    "results/predictions/emotion/baseline/trial-0/validation.tsv",
+    "results/metrics/emotion/baseline/main/trial-0.tsv",
+    "results/predictions/emotion/baseline/main/trial-0/test.tsv",
+    "results/predictions/emotion/baseline/main/trial-0/validation.tsv",
     "results/data/emotion/train.tsv",
     "results/data/emotion/rejected.tsv",
 ]

@@ -18,6 +18,7 @@ pytest.importorskip("jukebox_infer")
 
 from augeval.errors import CheckpointError, ConfigError  # noqa: E402
 from augeval.generators import make_generator  # noqa: E402
+from augeval.generators.base import GenerateJob  # noqa: E402
 from augeval.generators.jukebox import (  # noqa: E402
     JukeboxModel,
     cpu_long_tensor_shim,
@@ -125,7 +126,8 @@ def test_missing_weights_name_file_path_and_fetch_rule(tmp_path):
               drawn_class="a", labels="a")]
     )  # fmt: skip
     with pytest.raises(CheckpointError) as err:
-        gen.generate(None, sources, {"weights_dir": str(tmp_path)}, tmp_path / "out", 0)
+        cfg = {"weights_dir": str(tmp_path)}
+        gen.generate(GenerateJob("jukebox", "emotion", cfg, sources, tmp_path / "out", 0))
     msg = str(err.value)
     assert "5b/vqvae.pth.tar" in msg and str(tmp_path / "5b" / "vqvae.pth.tar") in msg
     assert "fetch_jukebox_weights" in msg
@@ -208,7 +210,8 @@ def test_generate_writes_clips_and_resumes_per_batch(tmp_path):
     cfg = {**TINY, "gen_batch_size": 2}
     out = tmp_path / "gen"
     gen = make_generator("jukebox")
-    manifest = gen.generate(None, sources, cfg, out, seed=3)
+    job = GenerateJob("jukebox", "emotion", cfg, sources, out, seed=3)
+    manifest = gen.generate(job)
     assert list(manifest["track_id"]) == [f"jb_{k}" for k in range(4)]
     assert (manifest["source"] == "jukebox").all()
     for p in manifest["path"]:
@@ -220,7 +223,7 @@ def test_generate_writes_clips_and_resumes_per_batch(tmp_path):
     (out / "batches" / "batch-00001.done").unlink()
     for p in manifest["path"][2:]:
         Path(p).unlink()
-    again = gen.generate(None, sources, cfg, out, seed=3)
+    again = gen.generate(job)
     pd.testing.assert_frame_equal(again, manifest)
     assert Path(manifest["path"][0]).stat().st_mtime_ns == first  # not regenerated
     assert np.array_equal(sf.read(manifest["path"][2])[0], second_audio)  # same audio

@@ -19,10 +19,9 @@ HOLDOUT = dict(
 
 def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(HOLDOUT))
-    target = "results/augment/oracle/emotion/train.tsv"
-    dry = snakemake(
-        tmp_path, "-n", "--cores", "1", "results/classifier/emotion/baseline/trial-0/checkpoint.pt"
-    )
+    target = "results/augment/oracle/emotion/main/train.tsv"
+    baseline = "results/classifier/emotion/baseline/main/trial-0/checkpoint.pt"
+    dry = snakemake(tmp_path, "-n", "--cores", "1", baseline)
     assert "carve_oracle_holdout" in planned_jobs(dry)  # the baseline trains on the reduced split
     snakemake(tmp_path, "--cores", "2", target)
 
@@ -39,10 +38,10 @@ def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     pool_ids = {t.track_id for t in pool}
     assert not set(train["track_id"]) & pool_ids  # the classifiers' train split lost the pool
     sources = pd.read_csv(
-        tmp_path / "results/augment/oracle/emotion/sources.tsv", sep="\t", dtype=str
+        tmp_path / "results/augment/oracle/emotion/main/sources.tsv", sep="\t", dtype=str
     )
     assert set(sources["track_id"]) <= pool_ids  # the oracle drew only held-out music
-    budget = pd.read_csv(tmp_path / "results/augment/oracle/emotion/budget.tsv", sep="\t")
+    budget = pd.read_csv(tmp_path / "results/augment/oracle/emotion/main/budget.tsv", sep="\t")
     assert len(sources) == budget["n_clips"].sum()
     augmented = pd.read_csv(tmp_path / target, sep="\t", dtype=str)
     generated = augmented[augmented["source"] == "oracle"]
@@ -71,7 +70,7 @@ def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
     )
     assert good.returncode == 0, good.stderr[-3000:]
     jobs = planned_jobs(good)
-    assert {"carve_oracle_holdout", "make_pool_manifest", "generate_control"} <= jobs
+    assert {"carve_oracle_holdout", "make_pool_manifest", "generate_clips"} <= jobs
 
 
 def test_an_oracle_under_another_name_gets_the_same_holdout(tmp_path):

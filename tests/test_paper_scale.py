@@ -4,6 +4,8 @@ Golden numbers come from the dataset's published facts and the paper's label fil
 (resources/mtg-jamendo/README.md, the shared emotion-mapping note), not from the code under test.
 """
 
+import collections
+import copy
 import shutil
 import subprocess
 import sys
@@ -132,6 +134,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     gens = list(cfg["generators"])
     controls = [g for g in gens if g in ("copy", "noise")]
     trainable = [g for g in gens if g in ("samplernn", "ddsp")]
+    models = trainable + [g for g in gens if g == "jukebox"]  # their resources ask for a GPU
     variants = 1 + len(gens)
     jobs = {
         "check_audio": n_splits,  # one early audio check per split
@@ -140,12 +143,11 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "mel_shard": n_splits * cfg["features"]["shards"],
         "plan_augmentation": len(gens) * n_sets,
         "train_generator": len(trainable) * n_sets,
-        "ddsp_features": 3 * n_sets,  # train, validation, sources
-        "generate_control": len(controls) * n_sets,
-        "generate_model": len(trainable) * n_sets,
-        "generate_jukebox": len([g for g in gens if g == "jukebox"]) * n_sets,
+        "ddsp_features": 3 * n_sets,  # train, validation, sources of the main run
+        "generate_clips": len(controls) * n_sets,
+        "generate_clips_gpu": len(models) * n_sets,
         "mel_generated": len(gens) * n_sets,
-        "augment_train": len(gens) * n_sets,
+        "make_train_manifest": len(gens) * n_sets,
         "train_classifier": variants * n_sets * n_trials,
         "predict_classifier": variants * n_sets * n_trials,
         "compute_metrics": variants * n_sets * n_trials,
@@ -194,3 +196,57 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks
     assert table["total"] == 198 + 28 + 10 + 5
     assert "download" not in proc.stdout  # fetching the audio is opt-in
+
+
+def run_counts(out: str, rule: str) -> dict[str, int]:
+    """{run wildcard: planned jobs} of ``rule`` in a dry run's job blocks."""
+    counts = collections.Counter()
+    for block in out.split("\nrule ")[1:]:
+        if block.startswith(f"{rule}:") and "wildcards: " in block:
+            wildcards = dict(
+                kv.split("=", 1) for kv in block.split("wildcards: ")[1].splitlines()[0].split(", ")
+            )
+            counts[wildcards["run"]] += 1
+    return dict(counts)
+
+
+def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
+    """The paper config, every generator kind, every view (Table III, ratio sweep, distance,
+    CAS) on both label sets: one chain of rules plans it all, each view a value of {run}."""
+    for part in ("config", "resources"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    cfg = copy.deepcopy(CONFIG)
+    for labelset in cfg["labelsets"]:  # a samples generator's table must exist to plan it
+        (tmp_path / "own" / labelset).mkdir(parents=True)
+        (tmp_path / "own" / labelset / "clips.tsv").write_text("path\tlabels\n")
+    cfg["generators"] |= {
+        "oracle": {"clip_seconds": 10, "holdout_fraction": 0.05},
+        "own": {"kind": "samples", "dir": str(tmp_path / "own/{labelset}"), "table": "clips.tsv"},
+        "ext": {"kind": "command", "command": "gen {primes} {out_dir}", "clip_seconds": 10},
+    }
+    gens = list(cfg["generators"])
+    cfg["augment"]["fractions"] = [0.01, 0.05, 0.1]
+    cfg |= {"sweep": {}, "cas": {}, "distance": {}}  # every generator, every label set
+    (tmp_path / "every_view.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "every_view.yaml")]
+    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    n_sets, n_trials, n_gens = len(cfg["labelsets"]), cfg["trials"], len(gens)
+    sweep = {"frac-0.01": n_gens * n_sets, "frac-0.1": n_gens * n_sets}  # 0.05 is main
+    per_run = {"main": n_gens * n_sets} | sweep
+    assert run_counts(out, "plan_augmentation") == per_run
+    generated = collections.Counter(run_counts(out, "generate_clips"))
+    generated.update(run_counts(out, "generate_clips_gpu"))
+    assert dict(generated) == per_run
+    assert run_counts(out, "mel_generated") == per_run
+    trained = {"main": (1 + n_gens) * n_sets * n_trials, "cas": n_gens * n_sets * n_trials}
+    trained |= {run: n * n_trials for run, n in sweep.items()}
+    for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
+        assert run_counts(out, rule) == trained, rule
+    assert run_counts(out, "make_train_manifest") == per_run | {"cas": n_gens * n_sets}
+    # DDSP: train and validation features once, the sources of every run that generates
+    assert job_table(out)["ddsp_features"] == n_sets * (2 + 3)
+    for view in ("summarize_ratio_sweep", "make_cas_table", "frechet_distances"):
+        assert job_table(out)[view] == n_sets, view

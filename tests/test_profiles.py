@@ -17,7 +17,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
-GPU_RULES = {"train_classifier", "train_generator", "generate_model", "generate_jukebox"}
+GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu"}
 
 
 def plan(proc_output: str):

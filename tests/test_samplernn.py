@@ -8,7 +8,7 @@ import torch
 
 from augeval.audio import read_audio
 from augeval.errors import CheckpointError, ConfigError
-from augeval.generators.base import SOURCE_COLUMNS
+from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
 from augeval.generators.samplernn import (
     SampleRNN,
     SampleRNNGenerator,
@@ -39,6 +39,17 @@ TINY = {
     "gen_batch_size": 8,
     "device": "cpu",
 }
+
+
+def fit(gen, train, validation, cfg, checkpoint, seed, **hooks) -> dict:
+    """Train through ``gen.fit`` and return the checkpoint it wrote."""
+    job = FitJob("samplernn", "emotion", cfg, train, validation, checkpoint, seed, hooks=hooks)
+    gen.fit(job)
+    return load_checkpoint(checkpoint)
+
+
+def gen_job(checkpoint, sources, cfg, out_dir, seed) -> GenerateJob:
+    return GenerateJob("samplernn", "emotion", cfg, sources, out_dir, seed, checkpoint=checkpoint)
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +87,7 @@ def trained(tmp_path_factory):
     train = sine_manifest(root / "train", 4, seed=0)
     validation = sine_manifest(root / "val", 2, seed=1)
     ckpt = root / "model" / "checkpoint.pt"
-    result = SampleRNNGenerator().fit(train, validation, TINY, ckpt, seed=0)
+    result = fit(SampleRNNGenerator(), train, validation, TINY, ckpt, 0)
     return root, ckpt, result, validation
 
 
@@ -175,7 +186,7 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
     validation = sine_manifest(tmp_path / "val", 1, seconds=1.0, seed=1)
     cfg = TINY | {"dim": 16, "steps": 48, "val_every": 20, "save_every": 10, "batch_size": 4}
     gen = SampleRNNGenerator()
-    full = gen.fit(train, validation, cfg, tmp_path / "full/checkpoint.pt", seed=5)
+    full = fit(gen, train, validation, cfg, tmp_path / "full/checkpoint.pt", 5)
 
     class Killed(Exception):
         pass
@@ -186,11 +197,11 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
 
     cut = tmp_path / "cut/checkpoint.pt"
     with pytest.raises(Killed):
-        gen.fit(train, validation, cfg, cut, seed=5, on_step=kill)
+        fit(gen, train, validation, cfg, cut, 5, on_step=kill)
     assert (cut.parent / "train_state.pt").exists()
     assert not cut.exists()  # nothing that looks complete
     steps_seen = []
-    resumed = gen.fit(train, validation, cfg, cut, seed=5, on_step=steps_seen.append)
+    resumed = fit(gen, train, validation, cfg, cut, 5, on_step=steps_seen.append)
     assert steps_seen[0] == 21 and steps_seen[-1] == 48
     assert not (cut.parent / "train_state.pt").exists()
     assert [h["step"] for h in resumed["history"]] == [20, 40, 48]
@@ -207,8 +218,9 @@ def test_truncated_checkpoint_is_a_clear_error(trained, tmp_path):
     bad.write_bytes(ckpt.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match="re-run"):
         load_checkpoint(bad)
+    job = gen_job(bad, sources_for(validation, [0.5]), TINY, tmp_path, 0)
     with pytest.raises(CheckpointError, match="re-run"):
-        SampleRNNGenerator().generate(bad, sources_for(validation, [0.5]), TINY, tmp_path, 0)
+        SampleRNNGenerator().generate(job)
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
 
@@ -221,7 +233,7 @@ def test_primed_generation_writes_clips_that_continue_the_prime(trained, tmp_pat
     primes = pd.concat([validation] * 3, ignore_index=True)  # 2 files x 3 offsets
     offsets = [0.3, 0.71, 0.5, 1.1, 0.05, 1.6]
     sources = sources_for(primes, offsets)
-    rows = SampleRNNGenerator().generate(ckpt, sources, TINY, tmp_path / "gen", seed=7)
+    rows = SampleRNNGenerator().generate(gen_job(ckpt, sources, TINY, tmp_path / "gen", 7))
     n = int(TINY["clip_seconds"] * SR)
     assert list(rows["track_id"]) == [f"clip{i}" for i in range(6)]
     assert list(rows["source_track_id"]) == list(primes["track_id"])
@@ -250,10 +262,10 @@ def test_generation_is_seeded_and_rows_are_independent(trained, tmp_path):
     cfg = TINY | {"clip_seconds": 0.05}
     gen = SampleRNNGenerator()
     pair = sources_for(validation, [0.2, 0.9])
-    a = gen.generate(ckpt, pair, cfg, tmp_path / "a", seed=3)
-    b = gen.generate(ckpt, pair, cfg, tmp_path / "b", seed=3)
-    alone = gen.generate(ckpt, pair.iloc[:1], cfg, tmp_path / "alone", seed=3)
-    other = gen.generate(ckpt, pair, cfg, tmp_path / "other", seed=4)
+    a = gen.generate(gen_job(ckpt, pair, cfg, tmp_path / "a", 3))
+    b = gen.generate(gen_job(ckpt, pair, cfg, tmp_path / "b", 3))
+    alone = gen.generate(gen_job(ckpt, pair.iloc[:1], cfg, tmp_path / "alone", 3))
+    other = gen.generate(gen_job(ckpt, pair, cfg, tmp_path / "other", 4))
 
     def audio(rows, i):
         return sf.read(rows.path[i], dtype="float32")[0]
@@ -266,10 +278,11 @@ def test_generation_is_seeded_and_rows_are_independent(trained, tmp_path):
 def test_include_prime_and_prime_rounding(trained, tmp_path):
     _, ckpt, _, validation = trained
     cfg = TINY | {"clip_seconds": 0.01, "include_prime": True}
-    rows = SampleRNNGenerator().generate(ckpt, sources_for(validation, [0.4]), cfg, tmp_path, 1)
+    gen = SampleRNNGenerator()
+    rows = gen.generate(gen_job(ckpt, sources_for(validation, [0.4]), cfg, tmp_path, 1))
     y = sf.read(rows.path[0], dtype="float32")[0]
     assert len(y) == 800 + 160  # 0.0505 s = 808 samples, rounded down to 50 lookbacks of 16
     prime = read_audio(validation.path[0], SR, offset_s=0.4, max_seconds=0.0505)[8:808]
     assert np.abs(y[:800] - prime).max() < 0.02  # the prime, as quantised (mu-law) and re-read
-    empty = SampleRNNGenerator().generate(ckpt, sources_for(validation, []), cfg, tmp_path, 1)
+    empty = gen.generate(gen_job(ckpt, sources_for(validation, []), cfg, tmp_path, 1))
     assert len(empty) == 0 and list(empty.columns) == list(rows.columns)

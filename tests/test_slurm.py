@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 PROFILES = ["--profile", str(REPO / "profiles/slurm")]
 PROFILES += ["--profile", str(REPO / "tests/slurm/profile")]  # the CI overlay: no GPUs
-METRICS = "results/metrics/emotion/baseline/trial-0.tsv"
-AUGMENTED = "results/augment/copy/emotion/train.tsv"
+METRICS = "results/metrics/emotion/baseline/main/trial-0.tsv"
+AUGMENTED = "results/augment/copy/emotion/main/train.tsv"
 FIGURE = "results/figures/class_durations_emotion.pdf"
 TARGETS = [METRICS, AUGMENTED, FIGURE]
 
@@ -130,9 +130,9 @@ def test_changed_generator_section_replans_only_its_branch(slurm_run):
     plan = snakemake(workdir, *TARGETS, "-n", "--rerun-triggers", "params", config="changed.yaml")
     jobs = planned_jobs(plan)
     print("incremental: changed generators.copy re-plans", jobs)
-    assert jobs == {"plan_augmentation", "generate_control", "augment_train"}, jobs
+    assert jobs == {"plan_augmentation", "generate_clips", "make_train_manifest"}, jobs
     out = plan.stdout + plan.stderr
-    assert "wildcards: generator=copy, labelset=emotion" in out
+    assert "wildcards: generator=copy, labelset=emotion, run=main" in out
     assert "train_classifier" not in out and "mel_shard" not in out  # the baseline is kept
 
 

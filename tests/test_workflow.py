@@ -140,7 +140,7 @@ def test_end_to_end_outputs(tiny_run):
     workdir, _ = tiny_run
     for labelset in ("mood", "emotion"):
         summary = pd.read_csv(
-            workdir / f"results/metrics/{labelset}/baseline/summary.tsv", sep="\t"
+            workdir / f"results/metrics/{labelset}/baseline/main/summary.tsv", sep="\t"
         )
         scores = summary[summary["metric"].isin(["roc_auc", "pr_auc", "f1"])]
         assert len(scores) == 2 + 2 + 4  # AUCs macro/micro, F1 macro/micro × 2 threshold fits
@@ -149,7 +149,7 @@ def test_end_to_end_outputs(tiny_run):
         assert (summary["n_trials"] == 2).all()
         for trial in (0, 1):
             predictions = pd.read_csv(
-                workdir / f"results/predictions/{labelset}/baseline/trial-{trial}/test.tsv",
+                workdir / f"results/predictions/{labelset}/baseline/main/trial-{trial}/test.tsv",
                 sep="\t",
             )
             manifest = pd.read_csv(workdir / f"results/data/{labelset}/test.tsv", sep="\t")
@@ -173,19 +173,21 @@ def test_end_to_end_outputs(tiny_run):
         assert set(per_class["variant"]) == set(VARIANTS)
         for generator in ("samplernn", "ddsp"):
             clips = pd.read_csv(
-                workdir / f"results/generated/{generator}/{labelset}/manifest.tsv", sep="\t"
+                workdir / f"results/generated/{generator}/{labelset}/main/manifest.tsv", sep="\t"
             )
             assert (clips["source"] == generator).all() and len(clips) > 0
             for path in clips["path"]:
                 info = sf.info(workdir / path)
                 assert info.samplerate == 16000
                 assert info.duration == pytest.approx(TINY["generators"][generator]["clip_seconds"])
-        budget = pd.read_csv(workdir / f"results/augment/copy/{labelset}/budget.tsv", sep="\t")
+        budget = pd.read_csv(workdir / f"results/augment/copy/{labelset}/main/budget.tsv", sep="\t")
         generated = pd.read_csv(
-            workdir / f"results/generated/copy/{labelset}/manifest.tsv", sep="\t"
+            workdir / f"results/generated/copy/{labelset}/main/manifest.tsv", sep="\t"
         )
         assert len(generated) == budget["n_clips"].sum()
-        augmented = pd.read_csv(workdir / f"results/augment/copy/{labelset}/train.tsv", sep="\t")
+        augmented = pd.read_csv(
+            workdir / f"results/augment/copy/{labelset}/main/train.tsv", sep="\t"
+        )
         real = pd.read_csv(workdir / f"results/data/{labelset}/train.tsv", sep="\t")
         assert len(augmented) == len(real) + len(generated)
     durations = pd.read_csv(workdir / "results/tables/table1_durations.tsv", sep="\t")
@@ -193,7 +195,7 @@ def test_end_to_end_outputs(tiny_run):
     # every rule logged and benchmarked
     assert list((workdir / "logs/classifier/train").glob("*.log"))
     assert list((workdir / "benchmarks/classifier/train").glob("*.tsv"))
-    train_log = (workdir / "logs/classifier/train/mood_baseline_0.log").read_text()
+    train_log = (workdir / "logs/classifier/train/mood_baseline_main_0.log").read_text()
     assert "epoch 2/2" in train_log and "kept epoch" in train_log
 
 
@@ -242,8 +244,8 @@ def test_retraining_a_generator_reruns_it_and_its_downstream_only(tiny_run):
     plan = snakemake(workdir, "-n", "--cores", "2", "--forcerun", checkpoint)
     out = plan.stdout + plan.stderr
     jobs = planned_jobs(plan)
-    assert {"train_generator", "generate_model", "train_classifier", "make_table3"} <= jobs
-    assert not {"mel_shard", "generate_control", "ddsp_features", "demo_corpus"} & jobs
+    assert {"train_generator", "generate_clips_gpu", "train_classifier", "make_table3"} <= jobs
+    assert not {"mel_shard", "generate_clips", "ddsp_features", "demo_corpus"} & jobs
     trained = [
         line for line in out.splitlines() if "results/classifier/" in line and "output" in line
     ]
@@ -255,13 +257,13 @@ def test_retraining_a_generator_reruns_it_and_its_downstream_only(tiny_run):
 @pytest.mark.workflow
 def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
     workdir, _ = tiny_run
-    path = workdir / "results/predictions/mood/baseline/trial-0/test.tsv"
+    path = workdir / "results/predictions/mood/baseline/main/trial-0/test.tsv"
     table = pd.read_csv(path, sep="\t")
     table.to_csv(path, sep="\t", index=False, float_format="%.4f")  # same scores, new content
     plan = snakemake(workdir, "-n", "--cores", "2")
     jobs = planned_jobs(plan)
     assert {"compute_metrics", "summarize_metrics", "plot_confusion", "make_table3"} <= jobs
-    assert not {"train_classifier", "predict_classifier", "mel_shard", "generate_control"} & jobs
+    assert not {"train_classifier", "predict_classifier", "mel_shard", "generate_clips"} & jobs
 
 
 @pytest.mark.workflow

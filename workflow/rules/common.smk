@@ -240,22 +240,24 @@ def get_generated_features(generator, labelset, run=MAIN_RUN):
     return {"index": f"{base}.tsv", "npy": f"{base}.npy"}
 
 
-def run_path(stage, labelset, variant, run, trial, name):
-    """results/{stage}/{labelset}/{variant}/{run}/trial-{trial}{name}: classifier, predictions,
-    metrics of one trial of one run."""
-    return f"results/{stage}/{labelset}/{variant}/{run}/trial-{trial}{name}"
+def trial_path(stage, labelset, variant, run, trial):
+    """results/{stage}/{labelset}/{variant}/{run}/trial-{trial}: the classifier, predictions and
+    metrics of one trial of one run live under (or at) this path."""
+    return f"results/{stage}/{labelset}/{variant}/{run}/trial-{trial}"
 
 
 def checkpoint_path(labelset, variant, run, trial):
-    return run_path("classifier", labelset, variant, run, trial, "/checkpoint.pt")
+    trial_dir = trial_path("classifier", labelset, variant, run, trial)
+    return f"{trial_dir}/checkpoint.pt"
 
 
 def predictions_path(labelset, variant, run, trial, split):
-    return run_path("predictions", labelset, variant, run, trial, f"/{split}.tsv")
+    trial_dir = trial_path("predictions", labelset, variant, run, trial)
+    return f"{trial_dir}/{split}.tsv"
 
 
 def metrics_path(labelset, variant, run, trial):
-    return run_path("metrics", labelset, variant, run, trial, ".tsv")
+    return trial_path("metrics", labelset, variant, run, trial) + ".tsv"
 
 
 def get_plan_inputs(wildcards):
@@ -456,13 +458,8 @@ def get_metrics_inputs(wildcards):
 
 def generated_predictions_path(labelset, generator, trial):
     """A generator's main-run clips, classified by the baseline classifier of one trial."""
-    return run_path(
-        "predictions",
-        labelset,
-        "baseline",
-        MAIN_RUN,
-        trial,
-        f"/generated_{generator}.tsv",
+    return predictions_path(
+        labelset, "baseline", MAIN_RUN, trial, f"generated_{generator}"
     )
 
 

@@ -25,7 +25,7 @@ from augeval.audio import read_audio, write_audio
 from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
-from augeval.generators.base import GenerateJob, generated_row
+from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
 
 log = logging.getLogger("augeval.generators")
@@ -63,7 +63,7 @@ class _Control:
     name = ""
     trainable = False
 
-    def fit(self, *args, **kwargs) -> None:  # controls are not trained
+    def fit(self, job: FitJob) -> None:  # controls are not trained
         raise ConfigError(f"the {self.name} control generator has nothing to train")
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
@@ -118,6 +118,11 @@ class OracleControl(_Control):
             return cfg
         from augeval.data.labels import labelset_from_config
 
+        if "tags" not in job.labels:
+            raise ConfigError(
+                f"oracle {job.name}: synthesising a class needs the config's labels section "
+                "(GenerateJob.labels) or a class_tags setting"
+            )
         labelset = labelset_from_config(job.labelset, job.labels)
         return cfg | {"class_tags": labelset.class_tags(job.labels["tags"])}
 

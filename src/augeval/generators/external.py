@@ -43,7 +43,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError, GeneratorError
-from augeval.generators.base import SOURCE_COLUMNS, GenerateJob, generated_row
+from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob, generated_row
 from augeval.paths import sample_dir
 
 log = logging.getLogger("augeval.generators.external")
@@ -141,7 +141,7 @@ class SamplesGenerator:
     name = "samples"
     trainable = False
 
-    def fit(self, *args, **kwargs) -> None:
+    def fit(self, job: FitJob) -> None:
         raise ConfigError("a kind: samples generator has nothing to train")
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
@@ -187,7 +187,7 @@ class CommandGenerator:
     name = "command"
     trainable = False
 
-    def fit(self, *args, **kwargs) -> None:
+    def fit(self, job: FitJob) -> None:
         raise ConfigError("a kind: command generator is trained outside augeval")
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
@@ -196,12 +196,14 @@ class CommandGenerator:
             raise ConfigError("a kind: command generator needs command: (a shell template)")
         sr = int(cfg.get("sample_rate", 16000))
         seconds = float(cfg["clip_seconds"])
-        prime_seconds = float(job.source_seconds or seconds)  # the policy's excerpt
+        prime = cfg["clip_seconds"] if job.source_seconds is None else job.source_seconds
+        prime_seconds = float(prime)  # the policy's excerpt
         tolerance = float(cfg.get("length_tolerance_s", 0.05))
         bs = int(cfg.get("batch_size", 16))
         out_dir = Path(out_dir)
         records = sources.to_dict(orient="records")
-        digest = _digest(cfg, sources)
+        # the prime length is part of what a finished batch was made with
+        digest = _digest(cfg | {"source_seconds": prime}, sources)
         rows: list[dict] = []
         for k in range(0, len(records), bs):
             batch, b = records[k : k + bs], k // bs

@@ -78,7 +78,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.checkpoints import resolve_device
 from augeval.errors import CheckpointError, ConfigError
-from augeval.generators.base import GenerateJob, generated_row
+from augeval.generators.base import FitJob, GenerateJob, generated_row
 
 log = logging.getLogger("augeval.generators.jukebox")
 
@@ -524,7 +524,7 @@ class JukeboxGenerator:
     name = "jukebox"
     trainable = False
 
-    def fit(self, *args, **kwargs) -> None:
+    def fit(self, job: FitJob) -> None:
         raise ConfigError("Jukebox is pretrained and not retrained (as in the paper)")
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
