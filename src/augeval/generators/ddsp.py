@@ -67,7 +67,8 @@ import torchaudio.transforms as T
 from torch import nn
 
 from augeval.audio import write_audio
-from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
+from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.device import resolve_device
 from augeval.errors import AugevalError, CheckpointError, ConfigError, DataError
 from augeval.generators.base import generated_row
 from augeval.generators.ddsp_features import (

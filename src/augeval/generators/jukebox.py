@@ -76,7 +76,7 @@ import torch
 
 from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
-from augeval.checkpoints import resolve_device
+from augeval.device import resolve_device
 from augeval.errors import CheckpointError, ConfigError
 from augeval.generators.base import generated_row
 

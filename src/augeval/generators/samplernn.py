@@ -81,7 +81,8 @@ import torch
 import torch.nn.functional as F
 
 from augeval.audio import read_audio, write_audio
-from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
+from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.device import resolve_device
 from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators.base import generated_row
 from augeval.generators.samplernn_model import (
