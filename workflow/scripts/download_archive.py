@@ -3,7 +3,8 @@
 import pandas as pd
 
 from augeval.atomic import write_tsv
-from augeval.data.download import DownloadError, fetch_archive, read_checksums
+from augeval.data.download import fetch_archive, read_checksums
+from augeval.errors import DownloadError
 from augeval.logs import run_logged
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
