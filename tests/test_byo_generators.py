@@ -17,9 +17,9 @@ import pytest
 import soundfile as sf
 import yaml
 
+from augeval.digest import sha256_file
 from augeval.errors import DataError, GeneratorError
 from augeval.generators.external import check_clip, draw_samples
-from augeval.generators.jukebox import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "tests" / "data" / "byo" / "toy_generator.py"

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from augeval.data.demo import DEMO_TAG_PROFILES, make_demo_corpus
+from augeval.data.demo import make_demo_corpus
 from augeval.errors import ConfigError
+from augeval.synth import DEMO_TAG_PROFILES
 
 HEADER = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS"
 SPLITS = ("train", "validation", "test")

@@ -237,3 +237,19 @@ def test_download_rule_fetches_every_listed_archive(tmp_path, server):
         assert all((tmp_path / "audio" / p).is_file() for p in receipt["path"])
         assert (tmp_path / "audio" / f"{i:02d}").is_dir()
     assert not list((tmp_path / "results/download/archives").iterdir())
+
+
+def test_fetch_file_renames_only_a_matching_download(tmp_path, server):
+    from augeval.fetch import ChecksumMismatch, fetch_file, part_path
+
+    data = make_tar("11")
+    archive = server.add("audio-11.tar", data)
+    url = server.url.rstrip("/") + "/audio-11.tar"
+    target = tmp_path / "sub" / "a.tar"
+    with pytest.raises(ChecksumMismatch, match=r"audio-11\.tar fails its checksum") as err:
+        fetch_file(url, target, sha256="0" * 64, backoff_s=0)
+    assert err.value.actual == hashlib.sha256(data).hexdigest() and str(target) in str(err.value)
+    assert leftovers(tmp_path) == [str(tmp_path / "sub")]  # neither target nor .part
+    assert fetch_file(url, target, sha256=archive.sha256, backoff_s=0) == archive.sha256
+    assert target.read_bytes() == data and not part_path(target).exists()
+    assert fetch_file(url, tmp_path / "b.tar", backoff_s=0) == archive.sha256  # no checksum given

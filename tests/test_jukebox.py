@@ -16,6 +16,7 @@ import torch
 
 pytest.importorskip("jukebox_infer")
 
+from augeval.digest import sha256_file  # noqa: E402
 from augeval.errors import CheckpointError, ConfigError  # noqa: E402
 from augeval.generators import make_generator  # noqa: E402
 from augeval.generators.base import GenerateJob  # noqa: E402
@@ -23,7 +24,6 @@ from augeval.generators.jukebox import (  # noqa: E402
     JukeboxModel,
     cpu_long_tensor_shim,
     fetch_weights,
-    sha256_file,
     weight_files,
 )
 

@@ -10,6 +10,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -37,3 +41,20 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Atomically write ``text`` to ``path``."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_tsv(
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    float_format: str | None = None,
+    index: bool = False,
+    na_rep: str = "",
+) -> None:
+    """Atomically write ``df`` to ``path`` as tab-separated text (pandas ``to_csv``).
+
+    ``float_format`` (e.g. ``"%.6f"``), ``index`` and ``na_rep`` are passed to ``to_csv``; the
+    defaults write no index and empty cells for missing values.
+    """
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, sep="\t", index=index, float_format=float_format, na_rep=na_rep)

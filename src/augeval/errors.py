@@ -13,6 +13,10 @@ class DataError(AugevalError):
     """Input data (metadata, manifest, audio) is missing or malformed."""
 
 
+class DownloadError(DataError):
+    """A file could not be fetched over HTTP, failed its checksum, or (an archive) is unsafe."""
+
+
 class AudioError(DataError):
     """An audio file is missing, unreadable or unusable."""
 

@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 import torchaudio.transforms as T
 
-from augeval.atomic import atomic_path
+from augeval.atomic import atomic_path, write_tsv
 from augeval.audio import read_audio
 from augeval.classifier.data import fit_frames
 from augeval.errors import DataError
@@ -118,8 +118,7 @@ def build_shard(
             shutil.copyfileobj(body, out, 1 << 22)
     index = pd.DataFrame(rows, columns=["track_id", "start", "n_frames"])
     index.insert(1, "shard", out_npy.name)
-    with atomic_path(out_index) as tmp:
-        index.to_csv(tmp, sep="\t", index=False)
+    write_tsv(index, out_index)
 
 
 class MelStore:

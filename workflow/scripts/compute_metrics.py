@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
@@ -23,8 +23,7 @@ def main():
     y_test, s_test = load(sm.input.test, sm.input.test_manifest)
     y_val, s_val = load(sm.input.validation, sm.input.validation_manifest)
     table = evaluate(y_test, s_test, y_val, s_val)
-    with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+    write_tsv(table, sm.output[0], float_format="%.6f")
 
 
 run_logged(sm.log[0], main)

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
-from augeval.data.download import DownloadError, fetch_archive, read_checksums
+from augeval.atomic import write_tsv
+from augeval.data.download import fetch_archive, read_checksums
+from augeval.errors import DownloadError
 from augeval.logs import run_logged
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
@@ -24,8 +25,7 @@ def main():
         retries=cfg.get("retries", 5),
     )
     receipt = pd.DataFrame({"archive": archive.name, "sha256": archive.sha256, "path": files})
-    with atomic_path(sm.output[0]) as tmp:
-        receipt.to_csv(tmp, sep="\t", index=False)
+    write_tsv(receipt, sm.output[0])
 
 
 run_logged(sm.log[0], main)

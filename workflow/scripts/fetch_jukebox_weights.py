@@ -3,7 +3,7 @@ pretrained Jukebox generator into its weights_dir with checksums; one row per fi
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.generators import generator_config
 from augeval.generators.jukebox import fetch_weights, settings
 from augeval.logs import run_logged
@@ -22,8 +22,7 @@ def main():
         tables.append(table)
     columns = ["generator", "file", "path", "bytes", "sha256", "status"]
     out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
-    with atomic_path(sm.output[0]) as tmp:
-        out.to_csv(tmp, sep="\t", index=False)
+    write_tsv(out, sm.output[0])
 
 
 run_logged(sm.log[0], main)

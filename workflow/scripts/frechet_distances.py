@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.distance import clip_embeddings, default_clips_per_class, distance_table
@@ -54,8 +54,7 @@ def main():
         seed=derive_seed(sm.params.seed, "distance", sm.wildcards.labelset),
     )
     table.insert(2, "reference", "+".join(reference))
-    with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep="nan")
+    write_tsv(table, sm.output[0], float_format="%.6g", na_rep="nan")
 
 
 run_logged(sm.log[0], main)

@@ -3,7 +3,7 @@ per class."""
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
@@ -33,8 +33,7 @@ def main():
         per_run[g] = scores(sm.input.cas_test[k * n : (k + 1) * n])
     per_class = per_class_table(label_matrix(manifest, classes), per_run, classes)
     for frame, path in ((table, sm.output.table), (per_class, sm.output.per_class)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, sep="\t", index=False, float_format="%.6f", na_rep="nan")
+        write_tsv(frame, path, float_format="%.6f", na_rep="nan")
 
 
 run_logged(sm.log[0], main)

@@ -3,7 +3,7 @@ the paper's Table I."""
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.data.manifest import read_manifest
 from augeval.logs import run_logged
 from augeval.tables import durations_table
@@ -23,8 +23,7 @@ def main():
         for split, n in read_audit_counts(path).items():
             rejected[(labelset, split)] = n
     table = durations_table(manifests, sm.params.visible_seconds, rejected)
-    with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")
+    write_tsv(table, sm.output[0], float_format="%.3f")
 
 
 run_logged(sm.log[0], main)

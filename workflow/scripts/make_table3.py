@@ -4,7 +4,7 @@ per-class deltas."""
 import numpy as np
 import pandas as pd
 
-from augeval.atomic import atomic_path, write_text
+from augeval.atomic import write_text, write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
@@ -57,13 +57,11 @@ def main():
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
     names = sm.params.display_names
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
-    with atomic_path(sm.output.tsv) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+    write_tsv(table, sm.output.tsv, float_format="%.6f")
     md = table3_markdown(table, sm.wildcards.labelset, n_boot or None, names)
     write_text(sm.output.md, md)
     per_class = per_class_table(y, scores, classes)
-    with atomic_path(sm.output.per_class) as tmp:
-        per_class.to_csv(tmp, sep="\t", index=False, float_format="%.6f", na_rep="nan")
+    write_tsv(per_class, sm.output.per_class, float_format="%.6f", na_rep="nan")
 
 
 run_logged(sm.log[0], main)

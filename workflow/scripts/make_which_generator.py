@@ -4,7 +4,7 @@ plus the Spearman rank correlations between them."""
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.logs import run_logged
 from augeval.views import rank_correlations, which_generator_table
 
@@ -39,8 +39,7 @@ def main():
         pairs.append(("cas_roc_auc", gain))
     correlations = rank_correlations(table, pairs)
     for frame, path in ((table, sm.output.table), (correlations, sm.output.correlations)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep="nan")
+        write_tsv(frame, path, float_format="%.6g", na_rep="nan")
 
 
 run_logged(sm.log[0], main)

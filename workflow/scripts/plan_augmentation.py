@@ -1,7 +1,7 @@
 """Rule plan_augmentation: the budget and the sources one generator must turn into clips in one
 run (the augmentation policy, augeval.policy)."""
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest
 from augeval.generators.external import read_sample_pool
@@ -32,8 +32,7 @@ def main():
         pool=pool, samples=samples,
     )  # fmt: skip
     for table, path in ((budget, sm.output.budget), (sources, sm.output.sources)):
-        with atomic_path(path) as tmp:
-            table.to_csv(tmp, sep="\t", index=False, float_format="%.3f")
+        write_tsv(table, path, float_format="%.3f")
 
 
 run_logged(sm.log[0], main)

@@ -3,7 +3,7 @@ over trials. Baseline: the test split; a generator: its clips, by the baseline c
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
@@ -22,8 +22,7 @@ def main():
     )
     title = sm.params.title.replace("{variant}", sm.params.display_name)
     plot_confusion(counts, classes, sm.output.figure, title=title)
-    with atomic_path(sm.output.matrix) as tmp:
-        confusion_frame(counts, classes).to_csv(tmp, sep="\t", float_format="%.4f")
+    write_tsv(confusion_frame(counts, classes), sm.output.matrix, float_format="%.4f", index=True)
 
 
 run_logged(sm.log[0], main)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.logs import run_logged
 from augeval.stats import summarize_trials
 
@@ -11,8 +11,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 def main():
     summary = summarize_trials([pd.read_csv(p, sep="\t") for p in sm.input])
-    with atomic_path(sm.output[0]) as tmp:
-        summary.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+    write_tsv(summary, sm.output[0], float_format="%.6f")
 
 
 run_logged(sm.log[0], main)

@@ -3,7 +3,7 @@ metric's trial mean ± std and its bootstrap 95 % CI over test tracks."""
 
 import pandas as pd
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
@@ -34,8 +34,7 @@ def main():
         sm.params.n_bootstrap,
         derive_seed(sm.params.seed, "sweep", sm.wildcards.labelset),
     )
-    with atomic_path(sm.output[0]) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+    write_tsv(table, sm.output[0], float_format="%.6f")
 
 
 run_logged(sm.log[0], main)

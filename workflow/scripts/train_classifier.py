@@ -1,9 +1,9 @@
 """Rule train_classifier: train one classifier (label set × variant × trial)."""
 
-from augeval.checkpoints import resolve_device
 from augeval.classifier.train import train_classifier
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest
+from augeval.device import resolve_device
 from augeval.features import MelStore
 from augeval.logs import run_logged
 from augeval.seeding import derive_seed, set_deterministic

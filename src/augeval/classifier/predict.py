@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier.model import MoodClassifier
 from augeval.classifier.train import load_windows, model_from_checkpoint, predict_scores
@@ -67,8 +67,7 @@ def embed_manifest(
 
 
 def write_predictions(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, float_format="%.6f")
+    write_tsv(df, path, float_format="%.6f")
 
 
 def read_predictions(path: str | os.PathLike, classes: list[str] | tuple[str, ...]) -> pd.DataFrame:

@@ -13,8 +13,6 @@ resumed run continues with the very next batch.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import math
 import os
@@ -31,6 +29,7 @@ from augeval.classifier import augment
 from augeval.classifier.data import DB_SCALE, random_offset
 from augeval.classifier.model import MoodClassifier
 from augeval.data.manifest import label_matrix
+from augeval.digest import json_digest
 from augeval.errors import ConfigError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
@@ -146,8 +145,7 @@ def epoch_examples(train_df: pd.DataFrame, epoch_size: str) -> int:
 
 def _config_digest(cfg: dict, classes, n_train: int, seed: int) -> str:
     cfg = {k: v for k, v in cfg.items() if k not in RUNTIME_KEYS}
-    blob = json.dumps([cfg, list(classes), n_train, seed], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return json_digest([cfg, list(classes), n_train, seed])
 
 
 def train_classifier(

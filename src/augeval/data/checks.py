@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from augeval.atomic import atomic_path
 from augeval.data.labels import LabelSet
 from augeval.data.mtg import Track
 from augeval.errors import AudioError, ConfigError, DataError
@@ -195,11 +194,6 @@ def audit_split(
             len(audit),
         )
     return audit
-
-
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=False)
 
 
 def read_audit(path: str | os.PathLike) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.errors import ConfigError
+from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
 
 # Synthesiser numbers (fresh artists) above any the oracle control uses for its clips.
 NUMBER_BASE = 1_000_000

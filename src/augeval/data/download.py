@@ -7,8 +7,9 @@ in the dataset repository; a copy ships in ``resources/mtg-jamendo/download``).
 
 For one archive, :func:`fetch_archive`
 
-1. downloads ``<archives_dir>/<name>.part``, resuming a partial file with an HTTP ``Range``
-   request (a server that ignores ``Range`` makes it start over);
+1. downloads ``<archives_dir>/<name>.part`` (:func:`augeval.fetch.fetch_file`), resuming a
+   partial file with an HTTP ``Range`` request (a server that ignores ``Range`` makes it start
+   over);
 2. hashes the complete file; on a mismatch it deletes the ``.part`` and raises
    :class:`DownloadError`, so nothing is left that looks complete; on a match it renames it to
    ``<name>``;
@@ -22,32 +23,24 @@ Only the standard library is used (``urllib``, ``hashlib``, ``tarfile``).
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import logging
 import os
 import re
 import shutil
 import tarfile
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from augeval.atomic import write_text
-from augeval.errors import DataError
+from augeval.digest import sha256_file
+from augeval.errors import DownloadError
+from augeval.fetch import ChecksumMismatch, fetch_file
 
 log = logging.getLogger("augeval.download")
 
-CHUNK = 1 << 20
 STAMP_DIR = ".augeval-download"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class DownloadError(DataError):
-    """An archive could not be fetched, failed its checksum, or is not a safe TAR."""
 
 
 @dataclass(frozen=True)
@@ -82,81 +75,6 @@ def read_checksums(path: str | os.PathLike) -> list[Archive]:
     if not archives:
         raise DownloadError(f"{path}: lists no archive")
     return archives
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _content_range_start(header: str | None) -> int | None:
-    match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", header or "")
-    return int(match.group(1)) if match else None
-
-
-def download_file(
-    url: str,
-    part: str | os.PathLike,
-    *,
-    retries: int = 5,
-    timeout: float = 60.0,
-    backoff_s: float = 2.0,
-) -> Path:
-    """Download ``url`` into ``part``, resuming what is already there; return ``part``.
-
-    Interrupted transfers are retried ``retries`` times, each resuming from the bytes on disk.
-    Raises :class:`DownloadError` naming the URL when the retries are used up.
-    """
-    part = Path(part)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    last_error: Exception | None = None
-    for attempt in range(retries + 1):
-        have = part.stat().st_size if part.exists() else 0
-        headers = {"User-Agent": "augeval"}
-        if have:
-            headers["Range"] = f"bytes={have}-"
-        try:
-            with urllib.request.urlopen(
-                urllib.request.Request(url, headers=headers), timeout=timeout
-            ) as resp:
-                if have and resp.status == 206:
-                    start = _content_range_start(resp.headers.get("Content-Range"))
-                    if start != have:
-                        raise DownloadError(
-                            f"{url}: asked for bytes from {have}, server sent "
-                            f"{resp.headers.get('Content-Range')!r}"
-                        )
-                    mode = "ab"
-                    log.info("%s: resuming at byte %d", url, have)
-                else:  # 200: the whole file (first request, or a server ignoring Range)
-                    mode = "wb"
-                    if have:
-                        log.info("%s: server ignored the range request, starting over", url)
-                expected = resp.headers.get("Content-Length")
-                written = 0
-                with open(part, mode) as out:
-                    while chunk := resp.read(CHUNK):
-                        out.write(chunk)
-                        written += len(chunk)
-                if expected is not None and written != int(expected):
-                    raise http.client.IncompleteRead(b"", int(expected) - written)
-            return part
-        except urllib.error.HTTPError as exc:
-            if exc.code == 416 and have:
-                return part  # nothing left to send: the checksum decides whether it is whole
-            if exc.code < 500:
-                raise DownloadError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from exc
-            last_error = exc
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            last_error = exc
-        size = part.stat().st_size if part.exists() else 0
-        log.warning("%s: attempt %d failed at %d bytes (%s)", url, attempt + 1, size, last_error)
-        if attempt < retries:
-            time.sleep(backoff_s * (attempt + 1))
-    raise DownloadError(
-        f"cannot download {url} after {retries + 1} attempts ({last_error}); "
-        f"{part} keeps the bytes so far, re-run to resume"
-    )
 
 
 def _check_members(tar: tarfile.TarFile, tar_path: Path) -> list[str]:
@@ -234,18 +152,15 @@ def fetch_archive(
         tar.unlink()
     if not tar.is_file():
         url = base_url.rstrip("/") + "/" + archive.name
-        part = tar.with_name(tar.name + ".part")
-        download_file(url, part, retries=retries, backoff_s=backoff_s)
-        digest = sha256_file(part)
-        if digest != archive.sha256:
-            part.unlink()
+        try:
+            fetch_file(url, tar, sha256=archive.sha256, retries=retries, backoff_s=backoff_s)
+        except ChecksumMismatch as exc:
             raise DownloadError(
                 f"{archive.name} from {url} fails its checksum: expected sha256 "
-                f"{archive.sha256}, got {digest}; the download was deleted. Re-run to fetch it "
-                "again; if it fails again, check data.download.base_url and "
+                f"{archive.sha256}, got {exc.actual}; the download was deleted. Re-run to fetch "
+                "it again; if it fails again, check data.download.base_url and "
                 "data.download.checksums"
-            )
-        os.replace(part, tar)
+            ) from None
         log.info("%s: sha256 OK", archive.name)
     files = unpack_archive(tar, audio_root)
     write_text(stamp, "\n".join([archive.sha256, *map(str, files)]) + "\n")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_tsv
 from augeval.data.checks import resolve_audio_path
 from augeval.data.labels import LabelSet
 from augeval.data.mtg import Track
@@ -74,8 +74,7 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Validate and atomically write a manifest (required columns first, extras after)."""
     validate_manifest(df, str(path))
     ordered = df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
-    with atomic_path(path) as tmp:
-        ordered.to_csv(tmp, sep="\t", index=False, float_format="%.3f")
+    write_tsv(ordered, path, float_format="%.3f")
 
 
 def build_manifest(

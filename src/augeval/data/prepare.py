@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from augeval.atomic import write_tsv
 from augeval.data.checks import (
     audit_split,
     check_splits,
     read_audit,
     rejected_tracks,
-    write_table,
 )
 from augeval.data.labels import LabelSet, make_labelset
 from augeval.data.manifest import build_manifest, class_counts, write_manifest
@@ -50,7 +50,7 @@ def check_split_audio(
     )
     counts = audit["status"].value_counts().to_dict()
     log.info("%s: audio checked for %d tracks: %s", split, len(audit), counts)
-    write_table(audit, out)
+    write_tsv(audit, out)
     return audit
 
 
@@ -61,7 +61,7 @@ def write_rejected(
     rejected = rejected_tracks({s: read_audit(p) for s, p in audits.items()}, labelset)
     if len(rejected):
         log.warning("%s: %d track(s) rejected for unusable audio", labelset, len(rejected))
-    write_table(rejected, out)
+    write_tsv(rejected, out)
     return rejected
 
 

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from augeval.audio import read_audio, write_audio
-from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
+from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
 
 log = logging.getLogger("augeval.generators")
 

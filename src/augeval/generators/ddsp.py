@@ -48,8 +48,6 @@ at the end.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import math
 import os
@@ -65,7 +63,9 @@ import torchaudio.transforms as T
 from torch import nn
 
 from augeval.audio import write_audio
-from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
+from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.device import resolve_device
+from augeval.digest import json_digest
 from augeval.errors import AugevalError, CheckpointError, ConfigError, DataError
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.ddsp_features import (
@@ -377,8 +377,7 @@ def spectral_loss_of(
 
 def _digest(cfg: dict, keys: list, seed: int) -> str:
     train_cfg = {k: v for k, v in cfg.items() if k not in _RUNTIME_KEYS}
-    blob = json.dumps([train_cfg, keys, seed], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return json_digest([train_cfg, keys, seed])
 
 
 def train_ddsp(

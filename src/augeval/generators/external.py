@@ -42,6 +42,7 @@ import soundfile as sf
 from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
+from augeval.digest import json_digest
 from augeval.errors import ConfigError, DataError, GeneratorError
 from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob, generated_row
 from augeval.paths import sample_dir
@@ -282,8 +283,4 @@ class CommandGenerator:
 
 
 def _digest(cfg: dict, sources: pd.DataFrame) -> str:
-    import hashlib
-
-    text = json.dumps({"cfg": cfg, "sources": sources.to_csv(index=False)}, sort_keys=True,
-                      default=str)  # fmt: skip
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return json_digest({"cfg": cfg, "sources": sources.to_csv(index=False)})

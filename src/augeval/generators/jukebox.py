@@ -66,7 +66,6 @@ import json
 import logging
 import os
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,8 +75,10 @@ import torch
 
 from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
-from augeval.checkpoints import resolve_device
+from augeval.device import resolve_device
+from augeval.digest import json_digest, sha256_file
 from augeval.errors import CheckpointError, ConfigError
+from augeval.fetch import ChecksumMismatch, fetch_file
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 
 log = logging.getLogger("augeval.generators.jukebox")
@@ -224,14 +225,6 @@ def _load_state(path: Path) -> dict:
     return {k.removeprefix("module."): v for k, v in ckpt["model"].items()}
 
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_weights(
     model: str,
     directory: str | os.PathLike,
@@ -240,9 +233,10 @@ def fetch_weights(
 ) -> pd.DataFrame:
     """Download every weight file of ``model`` into ``directory`` (opt-in rule, needs internet).
 
-    A file already present with the expected checksum is kept. Each download goes to a temporary
-    file, is checked against ``checksums[relative path]`` when one is given (the package publishes
-    none; the observed sha256 is recorded either way), and is renamed into place only then.
+    A file already present with the expected checksum is kept. Each download goes to
+    ``<file>.part`` (:func:`augeval.fetch.fetch_file`: an interrupted one resumes), is checked
+    against ``checksums[relative path]`` when one is given (the package publishes none; the
+    observed sha256 is recorded either way), and is renamed into place only then.
     ``base_url`` replaces the package's URL prefix (a mirror, or a local server in tests).
     Returns one row per file: ``file  path  bytes  sha256  status``.
     """
@@ -259,16 +253,13 @@ def fetch_weights(
             expected and sha256_file(target) != expected
         ):
             log.info("downloading %s -> %s", url, target)
-            with atomic_path(target) as tmp:
-                with urllib.request.urlopen(url) as response, open(tmp, "wb") as out:
-                    while block := response.read(1 << 22):
-                        out.write(block)
-                digest = sha256_file(tmp)
-                if expected and digest != expected:
-                    raise CheckpointError(
-                        f"checksum mismatch for {url}: sha256 {digest}, expected {expected}; "
-                        f"nothing was written to {target}"
-                    )
+            try:
+                fetch_file(url, target, sha256=expected or None)
+            except ChecksumMismatch as exc:
+                raise CheckpointError(
+                    f"checksum mismatch for {url}: sha256 {exc.actual}, expected {expected}; "
+                    f"nothing was written to {target}"
+                ) from None
             status = "downloaded"
         digest = sha256_file(target)
         if expected and digest != expected:
@@ -512,12 +503,10 @@ def build_model(cfg: dict, device: torch.device, calibration: torch.Tensor | Non
 
 
 def _config_digest(s: dict, sources: pd.DataFrame) -> str:
-    text = json.dumps(
+    return json_digest(
         {"cfg": {k: s[k] for k in sorted(s) if k not in ("device", "weights_dir")},
-         "sources": sources.to_csv(index=False)},
-        sort_keys=True, default=str,
+         "sources": sources.to_csv(index=False)}
     )  # fmt: skip
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class JukeboxGenerator:

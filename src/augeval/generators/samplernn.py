@@ -65,8 +65,6 @@ Checkpoint (plain dict): ``format``, ``model`` (state dict of the best validatio
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import os
@@ -80,7 +78,9 @@ import torch
 import torch.nn.functional as F
 
 from augeval.audio import read_audio, write_audio
-from augeval.checkpoints import load_checkpoint, resolve_device, save_checkpoint
+from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.device import resolve_device
+from augeval.digest import json_digest
 from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.samplernn_model import (
@@ -309,17 +309,14 @@ def validation_bits(model: SampleRNN, chunks: torch.Tensor, c: dict, device) -> 
 
 
 def _digest(c: dict, train: pd.DataFrame, validation: pd.DataFrame, seed: int) -> str:
-    blob = json.dumps(
+    return json_digest(
         [
             {k: c[k] for k in TRAIN_KEYS},
             list(map(str, train["path"])),
             list(map(str, validation["path"])),
             seed,
-        ],
-        sort_keys=True,
-        default=str,
+        ]
     )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class SampleRNNGenerator:
