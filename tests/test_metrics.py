@@ -2,9 +2,26 @@
 
 import numpy as np
 import pytest
+import yaml
 from sklearn import metrics as skm
 
-from augeval.metrics import decisions, evaluate, f1_optimal_thresholds, ranking_metrics
+from augeval.metrics import (
+    METRICS,
+    RANKING_FAMILIES,
+    RANKING_METRICS,
+    TABLE3_METRICS,
+    THRESHOLD_MODES,
+    class_values,
+    compute,
+    decisions,
+    evaluate,
+    f1_optimal_thresholds,
+    fit_thresholds,
+    get_metric,
+    metric_of,
+    ranking_metrics,
+)
+from augeval.paths import SCHEMA_DIR
 
 Y = np.array(
     [[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1], [0, 0, 0], [1, 0, 1]],
@@ -109,3 +126,129 @@ def test_all_metrics_in_range_for_random_scores():
         "value"
     ]
     assert ((values >= 0) & (values <= 1)).all()
+
+
+def counted_prf(y, predicted, average):
+    """Precision, recall, F1 from true/false positive counts (0 where a ratio is 0/0)."""
+    tp, fp = (y & predicted).sum(0), (~y & predicted).sum(0)
+    fn = (y & ~predicted).sum(0)
+    if average == "micro":
+        tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
+    ratio = lambda a, b: np.where(b > 0, a / np.maximum(b, 1), 0.0)  # noqa: E731
+    return {
+        "precision": ratio(tp, tp + fp).mean(),
+        "recall": ratio(tp, tp + fn).mean(),
+        "f1": ratio(2 * tp, 2 * tp + fp + fn).mean(),
+    }
+
+
+def test_every_registered_name_round_trips():
+    assert list(METRICS) == [
+        "roc_auc_macro", "roc_auc_micro", "pr_auc_macro", "pr_auc_micro",
+        "precision_macro", "recall_macro", "f1_macro",
+        "precision_micro", "recall_micro", "f1_micro",
+    ]  # fmt: skip
+    for name, m in METRICS.items():
+        assert name == m.name == f"{m.family}_{m.average}"
+        assert get_metric(name) is m and metric_of(m.family, m.average) is m
+        assert m.ranking == (m.family in ("roc_auc", "pr_auc"))
+        assert m.threshold_modes == (() if m.ranking else ("test", "validation"))
+        expected = "none" if m.ranking else "validation"
+        assert m.key("validation") == (m.family, m.average, expected)
+    assert set(RANKING_METRICS) == {
+        "roc_auc_macro",
+        "roc_auc_micro",
+        "pr_auc_macro",
+        "pr_auc_micro",
+    }
+    with pytest.raises(ValueError, match="unknown metric 'f2_macro'"):
+        get_metric("f2_macro")
+    with pytest.raises(ValueError, match="thresholds 'train'"):
+        get_metric("f1_macro").key("train")
+
+
+def test_table3_columns_and_labels():
+    labels = [get_metric(name).label for name in TABLE3_METRICS]
+    assert labels == [
+        "F1 macro", "F1 micro", "PR-AUC macro", "PR-AUC micro", "ROC-AUC macro", "ROC-AUC micro",
+    ]  # fmt: skip
+
+
+def test_compute_ranking_metrics_match_independent_definitions():
+    for average, y, s in (("macro", Y, S), ("micro", Y.ravel()[:, None], S.ravel()[:, None])):
+        auc = np.mean([auc_by_pairs(y[:, j], s[:, j]) for j in range(y.shape[1])])
+        ap = np.mean([average_precision_by_definition(y[:, j], s[:, j]) for j in range(y.shape[1])])
+        assert compute(f"roc_auc_{average}", Y, S) == pytest.approx(auc)
+        assert compute(f"pr_auc_{average}", Y, S) == pytest.approx(ap)
+
+
+def test_compute_decision_metrics_match_counts():
+    cut = np.array([0.45, 0.5, 0.55])
+    predicted = S > cut
+    for average in ("macro", "micro"):
+        expected = counted_prf(Y, predicted, average)
+        for family, value in expected.items():
+            name = f"{family}_{average}"
+            assert compute(name, Y, S, cut) == pytest.approx(value)
+            assert compute(name, Y, predicted) == compute(name, Y, S, cut)  # decisions given
+            assert compute(name, Y, predicted.astype(int)) == compute(name, Y, predicted)
+    # class 0 at 0.45: predicted rows 0, 2, 5, 7; positives 0, 2, 4, 7 -> tp 3, fp 1, fn 1
+    assert compute("f1_macro", Y[:, :1], S[:, :1], [0.45]) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="needs thresholds"):
+        compute("f1_macro", Y, S)
+
+
+def test_undefined_ranking_metrics_are_nan_and_left_out_of_macro():
+    y = np.column_stack([Y[:, 0], np.zeros(8, bool), np.ones(8, bool)])
+    s = S.copy()
+    assert compute("roc_auc_macro", y, s) == pytest.approx(15 / 16)  # only class 0 is defined
+    nothing = np.zeros_like(Y)
+    for name in RANKING_METRICS:
+        assert np.isnan(compute(name, nothing, S))
+    with pytest.raises(ValueError, match="undefined"):
+        ranking_metrics(nothing, S)
+    roc = class_values("roc_auc", y, s)
+    assert roc[0] == pytest.approx(15 / 16) and np.isnan(roc[1:]).all()
+    pr = class_values("pr_auc", Y, S)
+    assert pr == pytest.approx(
+        [average_precision_by_definition(Y[:, j], S[:, j]) for j in range(3)]
+    )
+    with pytest.raises(ValueError, match="per-class metric"):
+        class_values("f1", Y, S)
+
+
+def test_fit_thresholds_uses_the_named_split():
+    rng = np.random.default_rng(3)
+    y_val = rng.random((20, 3)) < 0.5
+    s_val = rng.random((20, 3))
+    test, val = fit_thresholds("test", (Y, S)), fit_thresholds("validation", (Y, S), (y_val, s_val))
+    for j in range(3):  # each is the best cut of its own split by F1 (fit >=, decide >)
+        for y, s, cut in ((Y, S, test), (y_val, s_val, val)):
+            best = max(skm.f1_score(y[:, j], s[:, j] >= t) for t in np.unique(s[:, j]))
+            assert skm.f1_score(y[:, j], s[:, j] >= cut[j]) == pytest.approx(best)
+    with pytest.raises(ValueError, match="validation labels"):
+        fit_thresholds("validation", (Y, S))
+    with pytest.raises(ValueError, match="thresholds 'train'"):
+        fit_thresholds("train", (Y, S))
+
+
+def test_metric_table_rows_in_a_fixed_order():
+    """The metric TSVs' layout (read by summaries, Table III, CAS and the sweep)."""
+    table = evaluate(Y, S, Y, S)
+    expected = [(m, a, "none") for m in ("roc_auc", "pr_auc") for a in ("macro", "micro")]
+    for mode in ("test", "validation"):
+        expected += [
+            (m, a, mode) for a in ("macro", "micro") for m in ("precision", "recall", "f1")
+        ]
+    expected += [("n_classes_defined", "none", "none"), ("n_tracks", "none", "none")]
+    rows = table[["metric", "average", "thresholds"]].itertuples(index=False, name=None)
+    assert list(rows) == expected
+
+
+def test_config_schema_offers_exactly_the_registered_choices():
+    props = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())["properties"]
+    enum = lambda section, key: set(props[section]["properties"][key]["enum"])  # noqa: E731
+    assert enum("sweep", "metric") == set(RANKING_METRICS)
+    assert enum("classifier", "selection_metric") == set(RANKING_METRICS)
+    assert enum("distance", "gain_metric") == set(RANKING_FAMILIES)
+    assert enum("tables", "f1_thresholds") == set(THRESHOLD_MODES)

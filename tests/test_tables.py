@@ -3,8 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import metrics as skm
 
-from augeval.stats import bootstrap_trial_means, paired_bootstrap_p, paired_trial_p
+from augeval.stats import (
+    bootstrap_trial_means,
+    paired_bootstrap_p,
+    paired_trial_p,
+    table_metrics,
+)
 from augeval.tables import build_table3, per_class_table, table3_markdown
 
 
@@ -148,3 +154,54 @@ def test_per_class_deltas():
     table = per_class_table(y, {"baseline": [base], "v": [better]}, ["a", "b"])
     row = table[(table["class"] == "a") & (table.variant == "v")].iloc[0]
     assert row["roc_auc"] == 1.0 and row["delta_roc_auc"] == pytest.approx(0.25)
+
+
+def direct_table_metrics(y, s, d):
+    """The six Table III numbers by direct sklearn calls (every class defined)."""
+    out = {}
+    for name, score in (("roc_auc", skm.roc_auc_score), ("pr_auc", skm.average_precision_score)):
+        out[f"{name}_macro"] = score(y, s, average="macro")
+        out[f"{name}_micro"] = score(y.ravel(), s.ravel())
+    for average in ("macro", "micro"):
+        out[f"f1_{average}"] = skm.f1_score(y, d, average=average, zero_division=0)
+    return out
+
+
+def test_bootstrap_draws_one_resample_of_tracks_per_round():
+    """Same draws as one ``integers(0, n, n)`` per round, same metrics as sklearn: bit for bit,
+    since the Table III CIs must not move."""
+    y, runs = constructed_runs(effect=0.2, n=40)
+    assert table_metrics(y, *runs["variant"][0]) == direct_table_metrics(y, *runs["variant"][0])
+    boot = bootstrap_trial_means(y, runs, n_boot=5, seed=4)
+    rng = np.random.default_rng(4)
+    for b in range(5):
+        idx = rng.integers(0, len(y), len(y))
+        for variant, trials in runs.items():
+            rows = [direct_table_metrics(y[idx], s[idx], d[idx]) for s, d in trials]
+            expected = pd.DataFrame(rows).mean()
+            got = boot[variant].iloc[b]
+            assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_markdown_header_and_per_class_columns():
+    md = table3_markdown(build_table3(TRIALS), "emotion").splitlines()
+    assert md[2] == (
+        "| variant | F1 macro | F1 micro | PR-AUC macro | PR-AUC micro | ROC-AUC macro | "
+        "ROC-AUC micro |"
+    )
+    assert md[-1].endswith("fitted on the test split.")
+    md = table3_markdown(build_table3(TRIALS, thresholds="validation"), "emotion")
+    assert md.endswith("fitted on the validation split.\n")
+    y = np.array([[1, 0], [0, 0], [1, 0], [0, 0]], bool)  # class b has no positive
+    s = np.array([[0.6, 0.4], [0.7, 0.3], [0.8, 0.2], [0.5, 0.5]])
+    table = per_class_table(y, {"baseline": [s, s], "v": [s, 1 - s]}, ["a", "b"])
+    assert list(table.columns) == [
+        "class", "variant", "n_test_positives", "roc_auc", "pr_auc", "delta_roc_auc",
+        "delta_pr_auc",
+    ]  # fmt: skip
+    assert list(zip(table["class"], table["variant"], strict=True)) == [
+        ("a", "baseline"), ("b", "baseline"), ("a", "v"), ("b", "v"),
+    ]  # fmt: skip
+    a = table.iloc[2]
+    assert a["roc_auc"] == pytest.approx(np.mean([0.75, 0.25]))  # 1 - s reverses the ranking
+    assert table[table["class"] == "b"][["roc_auc", "pr_auc"]].isna().all().all()

@@ -69,6 +69,33 @@ def test_cas_table_ratio_to_real():
     assert row["std"] == pytest.approx(np.std([0.6, 0.4], ddof=1))
     real = table[table["train_data"] == "real"]
     assert np.allclose(real["ratio_to_real"], 1.0)
+    assert list(zip(real["metric"], real["average"], real["thresholds"], strict=True)) == [
+        ("f1", "macro", "test"), ("f1", "micro", "test"), ("pr_auc", "macro", "none"),
+        ("pr_auc", "micro", "none"), ("roc_auc", "macro", "none"), ("roc_auc", "micro", "none"),
+    ]  # fmt: skip
+
+
+def test_sweep_ci_is_the_percentile_of_a_direct_bootstrap():
+    """The sweep draws one ``integers(0, n, n)`` per round, shared by every point."""
+    rng = np.random.default_rng(5)
+    y = rng.random((30, 3)) < 0.4
+    y[:, 2] = False  # undefined class: left out of the macro average
+    runs = {("baseline", 0.0): [rng.random(y.shape)], ("g", 0.5): [y + rng.random(y.shape)] * 2}
+    metrics = {k: [full_metrics(0.5)] * len(v) for k, v in runs.items()}
+    table = sweep_table(metrics, runs, y, "roc_auc_micro", n_boot=20, seed=6)
+    draws = np.random.default_rng(6)
+    boot = {k: [] for k in runs}
+    for _ in range(20):
+        idx = draws.integers(0, len(y), len(y))
+        for k, trials in runs.items():
+            flat = y[idx].ravel()
+            boot[k].append(np.mean([skm.roc_auc_score(flat, s[idx].ravel()) for s in trials]))
+    for k in runs:
+        row = table.set_index(["generator", "fraction"]).loc[k]
+        assert [row["ci_low"], row["ci_high"]] == list(np.percentile(boot[k], [2.5, 97.5]))
+        assert row["mean"] == 0.5 and row["metric"] == "roc_auc_micro"
+    macro = sweep_table(metrics, runs, y, "pr_auc_macro", n_boot=3, seed=6)
+    assert np.isfinite(macro["ci_low"]).all()
 
 
 def test_generated_only_train_refuses_real_rows():

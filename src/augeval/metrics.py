@@ -1,4 +1,4 @@
-"""MediaEval 2019 Emotion and Theme metrics.
+"""MediaEval 2019 Emotion and Theme metrics, and the registry of every metric the project reports.
 
 Arrays: ``y_true`` boolean ``(n_tracks, n_classes)``, ``scores`` float ``(n_tracks, n_classes)``.
 
@@ -12,15 +12,106 @@ Arrays: ``y_true`` boolean ``(n_tracks, n_classes)``, ``scores`` float ``(n_trac
 
 A class with no positive (or no negative) track makes its AUCs undefined; macro averages then run
 over the defined classes only and :func:`evaluate` reports how many classes that was.
+
+**Registry.** :data:`METRICS` maps each metric's name (``pr_auc_macro``) to its :class:`Metric`;
+:func:`compute` computes any of them by name. The metric TSVs key a metric's row as
+``(family, average, thresholds)`` (:meth:`Metric.key`). Tables, bootstraps and workflow scripts
+take names and selections (:data:`RANKING_METRICS`, :data:`TABLE3_METRICS`) from here.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
 AVERAGES = ("macro", "micro")
+THRESHOLD_MODES = ("test", "validation")  # the split the F1-optimal thresholds are fitted on
+NO_THRESHOLDS = "none"  # the ``thresholds`` value of a ranking metric's row
+
+_RANKING_SCORES = {"roc_auc": skm.roc_auc_score, "pr_auc": skm.average_precision_score}
+_DECISION_PART = {"precision": 0, "recall": 1, "f1": 2}  # of precision_recall_fscore_support
+_LABELS = {  # a family's name in tables
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One reported metric: ``name`` = ``{family}_{average}``; a ranking metric reads scores, the
+    others read decisions under thresholds fitted in one of ``threshold_modes``; ``label`` is the
+    name tables print."""
+
+    name: str
+    family: str
+    average: str
+    ranking: bool
+    threshold_modes: tuple[str, ...]
+    label: str
+
+    def key(self, mode: str = "test") -> tuple[str, str, str]:
+        """``(metric, average, thresholds)`` of this metric's row in a metric table, for
+        decisions with ``mode`` thresholds (ignored by a ranking metric)."""
+        if self.ranking:
+            return (self.family, self.average, NO_THRESHOLDS)
+        if mode not in self.threshold_modes:
+            raise ValueError(f"thresholds {mode!r}; allowed: {', '.join(self.threshold_modes)}")
+        return (self.family, self.average, mode)
+
+
+def _define(family: str, average: str) -> Metric:
+    ranking = family in _RANKING_SCORES
+    modes = () if ranking else THRESHOLD_MODES
+    return Metric(
+        f"{family}_{average}", family, average, ranking, modes, f"{_LABELS[family]} {average}"
+    )
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (  # in the row order of the metric TSVs (:func:`evaluate`)
+        _define("roc_auc", "macro"),
+        _define("roc_auc", "micro"),
+        _define("pr_auc", "macro"),
+        _define("pr_auc", "micro"),
+        _define("precision", "macro"),
+        _define("recall", "macro"),
+        _define("f1", "macro"),
+        _define("precision", "micro"),
+        _define("recall", "micro"),
+        _define("f1", "micro"),
+    )
+}
+RANKING_METRICS = tuple(name for name, m in METRICS.items() if m.ranking)
+DECISION_METRICS = tuple(name for name, m in METRICS.items() if not m.ranking)
+RANKING_FAMILIES = tuple(dict.fromkeys(METRICS[name].family for name in RANKING_METRICS))
+TABLE3_METRICS = (  # the paper's Table III columns, in its order
+    "f1_macro",
+    "f1_micro",
+    "pr_auc_macro",
+    "pr_auc_micro",
+    "roc_auc_macro",
+    "roc_auc_micro",
+)
+
+
+def get_metric(name: str) -> Metric:
+    """The registered metric ``name``; ``ValueError`` names the known ones."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
+
+
+def metric_of(family: str, average: str) -> Metric:
+    """The registered metric of a metric table's ``(metric, average)`` columns."""
+    return get_metric(f"{family}_{average}")
 
 
 def f1_optimal_thresholds(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -40,6 +131,19 @@ def f1_optimal_thresholds(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return thresholds
 
 
+def fit_thresholds(
+    mode: str,
+    test: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """F1-optimal thresholds fitted on the ``(y_true, scores)`` of the split ``mode`` names."""
+    if mode not in THRESHOLD_MODES:
+        raise ValueError(f"thresholds {mode!r}; allowed: {', '.join(THRESHOLD_MODES)}")
+    if mode == "validation" and validation is None:
+        raise ValueError("validation thresholds need the validation labels and scores")
+    return f1_optimal_thresholds(*(test if mode == "test" else validation))
+
+
 def decisions(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.asarray(scores) > np.asarray(thresholds)[None, :]
 
@@ -50,30 +154,61 @@ def defined_classes(y_true: np.ndarray) -> np.ndarray:
     return y_true.any(axis=0) & (~y_true).any(axis=0)
 
 
+def compute(
+    name: str, y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = None
+) -> float:
+    """Metric ``name`` of ``scores`` against ``y_true``.
+
+    A ranking metric reads the scores; its macro average runs over the defined classes, and it is
+    NaN where nothing is defined (no such class; micro: all pooled labels alike). A decision
+    metric reads ``scores > thresholds`` (one threshold per class) or, with ``thresholds=None``,
+    boolean (or 0/1 integer) ``scores`` taken as the decisions.
+    """
+    metric = get_metric(name)
+    y_true = np.asarray(y_true, dtype=bool)
+    scores = np.asarray(scores)
+    if metric.ranking:
+        score = _RANKING_SCORES[metric.family]
+        if metric.average == "micro":
+            flat = y_true.ravel()
+            return float(score(flat, scores.ravel())) if flat.any() and not flat.all() else np.nan
+        ok = defined_classes(y_true)
+        return float(score(y_true[:, ok], scores[:, ok], average="macro")) if ok.any() else np.nan
+    if thresholds is not None:
+        predicted = decisions(scores, thresholds)
+    elif scores.dtype.kind in "bi":  # decisions already made
+        predicted = scores
+    else:
+        raise ValueError(f"{name} needs thresholds, or boolean decisions as scores")
+    parts = skm.precision_recall_fscore_support(
+        y_true, predicted, average=metric.average, zero_division=0
+    )
+    return float(parts[_DECISION_PART[metric.family]])
+
+
+def class_values(family: str, y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``(n_classes,)`` values of the ranking metric ``family`` per class (NaN if undefined)."""
+    if family not in RANKING_FAMILIES:
+        raise ValueError(f"per-class metric {family!r}; allowed: {', '.join(RANKING_FAMILIES)}")
+    score = _RANKING_SCORES[family]
+    y_true, scores = np.asarray(y_true, dtype=bool), np.asarray(scores)
+    ok = defined_classes(y_true)
+    return np.array(
+        [score(y_true[:, j], scores[:, j]) if ok[j] else np.nan for j in range(len(ok))],
+        dtype=float,
+    )
+
+
 def ranking_metrics(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """ROC-AUC and PR-AUC, macro (over defined classes) and micro."""
-    y_true = np.asarray(y_true, dtype=bool)
-    ok = defined_classes(y_true)
-    if not ok.any():
+    if not defined_classes(y_true).any():
         raise ValueError("no class has both positive and negative tracks: AUCs are undefined")
-    yt, ys = y_true[:, ok], np.asarray(scores)[:, ok]
-    return {
-        "roc_auc_macro": float(skm.roc_auc_score(yt, ys, average="macro")),
-        "roc_auc_micro": float(skm.roc_auc_score(y_true, scores, average="micro")),
-        "pr_auc_macro": float(skm.average_precision_score(yt, ys, average="macro")),
-        "pr_auc_micro": float(skm.average_precision_score(y_true, scores, average="micro")),
-    }
+    return {name: compute(name, y_true, scores) for name in RANKING_METRICS}
 
 
 def decision_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """Precision, recall and F-score of boolean decisions, macro and micro."""
-    out = {}
-    for average in AVERAGES:
-        p, r, f, _ = skm.precision_recall_fscore_support(
-            np.asarray(y_true, dtype=bool), predicted, average=average, zero_division=0
-        )
-        out |= {f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f}
-    return {k: float(v) for k, v in out.items()}
+    return {name: compute(name, y_true, predicted) for name in DECISION_METRICS}
 
 
 def evaluate(
@@ -88,18 +223,13 @@ def evaluate(
     evaluated data (official MediaEval 2019 helper) and ``validation`` for thresholds fitted on
     ``(y_val, scores_val)`` when given.
     """
-    rows = []
-    for key, value in ranking_metrics(y_true, scores).items():
-        name, average = key.rsplit("_", 1)
-        rows.append((name, average, "none", value))
-    fits = {"test": (y_true, scores)}
-    if y_val is not None and scores_val is not None:
-        fits["validation"] = (y_val, scores_val)
-    for source, (yf, sf) in fits.items():
-        predicted = decisions(scores, f1_optimal_thresholds(yf, sf))
-        for key, value in decision_metrics(y_true, predicted).items():
-            name, average = key.rsplit("_", 1)
-            rows.append((name, average, source, value))
+    rows = [(*get_metric(n).key(), v) for n, v in ranking_metrics(y_true, scores).items()]
+    validation = None if y_val is None or scores_val is None else (y_val, scores_val)
+    for mode in THRESHOLD_MODES if validation is not None else ("test",):
+        cut = fit_thresholds(mode, (y_true, scores), validation)
+        rows += [
+            (*get_metric(n).key(mode), compute(n, y_true, scores, cut)) for n in DECISION_METRICS
+        ]
     rows.append(("n_classes_defined", "none", "none", float(defined_classes(y_true).sum())))
     rows.append(("n_tracks", "none", "none", float(len(y_true))))
     return pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from sklearn import metrics as skm
+
+from augeval.metrics import METRICS, TABLE3_METRICS, compute
 
 KEYS = ["metric", "average", "thresholds"]
 
@@ -23,22 +24,10 @@ def summarize_trials(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 def table_metrics(y: np.ndarray, scores: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """The six Table III numbers for one set of tracks (macro AUCs over defined classes)."""
-    ok = y.any(axis=0) & (~y).any(axis=0)
-    out = {}
-    if ok.any():
-        out["roc_auc_macro"] = skm.roc_auc_score(y[:, ok], scores[:, ok], average="macro")
-        out["pr_auc_macro"] = skm.average_precision_score(y[:, ok], scores[:, ok], average="macro")
-    else:
-        out["roc_auc_macro"] = out["pr_auc_macro"] = np.nan
-    flat = y.ravel()
-    if flat.any() and not flat.all():
-        out["roc_auc_micro"] = skm.roc_auc_score(flat, scores.ravel())
-        out["pr_auc_micro"] = skm.average_precision_score(flat, scores.ravel())
-    else:
-        out["roc_auc_micro"] = out["pr_auc_micro"] = np.nan
-    for average in ("macro", "micro"):
-        out[f"f1_{average}"] = skm.f1_score(y, predicted, average=average, zero_division=0)
-    return {k: float(v) for k, v in out.items()}
+    return {
+        name: compute(name, y, scores if METRICS[name].ranking else predicted)
+        for name in TABLE3_METRICS
+    }
 
 
 def bootstrap_trial_means(

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
+from augeval.metrics import (
+    METRICS,
+    RANKING_FAMILIES,
+    TABLE3_METRICS,
+    class_values,
+    metric_of,
+)
 from augeval.stats import paired_bootstrap_p, paired_trial_p, percentile_ci
 
-TABLE3_COLUMNS = [
-    ("f1", "macro"),
-    ("f1", "micro"),
-    ("pr_auc", "macro"),
-    ("pr_auc", "micro"),
-    ("roc_auc", "macro"),
-    ("roc_auc", "micro"),
-]
+TABLE3 = [METRICS[name] for name in TABLE3_METRICS]  # its columns, in order
 HIGHLIGHT_GAIN = 0.01  # the paper marks cells with >= 1 % relative increase over the baseline
 ALPHA = 0.05
 PAPER_HOURS = {  # Godwin et al. 2021, Table I (train / validation / test)
@@ -25,7 +24,9 @@ PAPER_HOURS = {  # Godwin et al. 2021, Table I (train / validation / test)
 
 
 def trial_values(table: pd.DataFrame, metric: str, average: str, thresholds: str) -> float:
-    source = "none" if metric in ("roc_auc", "pr_auc") else thresholds
+    """The value of ``metric``/``average`` (``thresholds`` for a decision metric) in one trial's
+    metric table."""
+    source = metric_of(metric, average).key(thresholds)[2]
     rows = table[
         (table["metric"] == metric)
         & (table["average"] == average)
@@ -49,17 +50,18 @@ def build_table3(
         raise ValueError(f"no {baseline!r} variant among {sorted(trial_metrics)}")
     values = {
         variant: {
-            (m, a): [trial_values(t, m, a, thresholds) for t in tables] for m, a in TABLE3_COLUMNS
+            m.name: [trial_values(t, m.family, m.average, thresholds) for t in tables]
+            for m in TABLE3
         }
         for variant, tables in trial_metrics.items()
     }
     rows = []
     for variant in trial_metrics:
-        for m, a in TABLE3_COLUMNS:
-            v = np.array(values[variant][(m, a)])
-            base = np.array(values[baseline][(m, a)])
+        for m in TABLE3:
+            v = np.array(values[variant][m.name])
+            base = np.array(values[baseline][m.name])
             mean, base_mean = float(v.mean()), float(base.mean())
-            col = f"{m}_{a}"
+            col = m.name
             ci = (np.nan, np.nan)
             p_boot = np.nan
             if boot is not None:
@@ -72,9 +74,9 @@ def build_table3(
             rows.append(
                 {
                     "variant": variant,
-                    "metric": m,
-                    "average": a,
-                    "thresholds": "none" if m != "f1" else thresholds,
+                    "metric": m.family,
+                    "average": m.average,
+                    "thresholds": m.key(thresholds)[2],
                     "mean": mean,
                     "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
                     "n_trials": len(v),
@@ -100,7 +102,7 @@ def table3_markdown(
     † = paired bootstrap p < 0.05; the 95 % CI is given below each value. ``display_names`` maps a
     variant to the name shown (e.g. "jukebox (untrained)"); default: the variant itself."""
     display_names = display_names or {}
-    header = ["variant"] + [f"{m.replace('_', '-').upper()} {a}" for m, a in TABLE3_COLUMNS]
+    header = ["variant"] + [m.label for m in TABLE3]
     lines = [
         f"### Table III — {labelset}",
         "",
@@ -109,8 +111,8 @@ def table3_markdown(
     ]
     for variant, rows in table.groupby("variant", sort=False):
         cells = [display_names.get(variant, variant)]
-        for m, a in TABLE3_COLUMNS:
-            r = rows[(rows["metric"] == m) & (rows["average"] == a)].iloc[0]
+        for m in TABLE3:
+            r = rows[(rows["metric"] == m.family) & (rows["average"] == m.average)].iloc[0]
             text = f"{r['mean']:.4f} ± {r['std']:.4f}"
             if r["highlight"]:
                 text = f"**{text}**"
@@ -120,7 +122,7 @@ def table3_markdown(
                 text += f"<br>[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
-    thresholds = table.loc[table["metric"] == "f1", "thresholds"].iloc[0]
+    thresholds = table.loc[~table["metric"].isin(RANKING_FAMILIES), "thresholds"].iloc[0]
     n_trials = int(table["n_trials"].max())
     lines += [
         "",
@@ -145,27 +147,19 @@ def per_class_table(
     rows = []
     per = {}
     for variant, trials in scores.items():
+        values = {f: [class_values(f, y, s) for s in trials] for f in RANKING_FAMILIES}
         for j, c in enumerate(classes):
-            yj = y[:, j]
-            if yj.all() or not yj.any():
-                roc = pr = np.nan
-            else:
-                roc = float(np.mean([skm.roc_auc_score(yj, s[:, j]) for s in trials]))
-                pr = float(np.mean([skm.average_precision_score(yj, s[:, j]) for s in trials]))
-            per[(variant, c)] = (roc, pr)
+            per[(variant, c)] = {f: float(np.mean([v[j] for v in values[f]])) for f in values}
     for variant in scores:
         for j, c in enumerate(classes):
-            roc, pr = per[(variant, c)]
-            base_roc, base_pr = per[(baseline, c)]
+            value, base = per[(variant, c)], per[(baseline, c)]
             rows.append(
                 {
                     "class": c,
                     "variant": variant,
                     "n_test_positives": int(y[:, j].sum()),
-                    "roc_auc": roc,
-                    "pr_auc": pr,
-                    "delta_roc_auc": roc - base_roc,
-                    "delta_pr_auc": pr - base_pr,
+                    **value,
+                    **{f"delta_{f}": value[f] - base[f] for f in RANKING_FAMILIES},
                 }
             )
     return pd.DataFrame(rows)

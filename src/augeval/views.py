@@ -18,23 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from sklearn import metrics as skm
 
-from augeval.tables import TABLE3_COLUMNS, trial_values
-
-RANKING_METRICS = ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro")
-
-
-def ranking_metric(y: np.ndarray, scores: np.ndarray, metric: str) -> float:
-    """One of :data:`RANKING_METRICS`; macro averages over classes defined in ``y``."""
-    name, average = metric.rsplit("_", 1)
-    score = skm.roc_auc_score if name == "roc_auc" else skm.average_precision_score
-    y = np.asarray(y, dtype=bool)
-    if average == "micro":
-        flat = y.ravel()
-        return float(score(flat, scores.ravel())) if flat.any() and not flat.all() else np.nan
-    ok = y.any(axis=0) & (~y).any(axis=0)
-    return float(score(y[:, ok], scores[:, ok], average="macro")) if ok.any() else np.nan
+from augeval.metrics import METRICS, RANKING_FAMILIES, RANKING_METRICS, compute
+from augeval.tables import TABLE3, trial_values
 
 
 def sweep_table(
@@ -51,16 +37,16 @@ def sweep_table(
     row order of ``y``."""
     if metric not in RANKING_METRICS:
         raise ValueError(f"sweep metric {metric!r}; allowed: {', '.join(RANKING_METRICS)}")
-    name, average = metric.rsplit("_", 1)
+    family, average = METRICS[metric].family, METRICS[metric].average
     rng = np.random.default_rng(seed)
     boot = {key: [] for key in scores}
     for _ in range(n_boot):
         idx = rng.integers(0, len(y), len(y))
         for key, trials in scores.items():
-            boot[key].append(np.mean([ranking_metric(y[idx], s[idx], metric) for s in trials]))
+            boot[key].append(np.mean([compute(metric, y[idx], s[idx]) for s in trials]))
     rows = []
     for (generator, fraction), tables in metrics.items():
-        values = np.array([trial_values(t, name, average, "none") for t in tables])
+        values = np.array([trial_values(t, family, average, "none") for t in tables])
         samples = np.array(boot.get((generator, fraction), []), dtype=float)
         lo, hi = np.nanpercentile(samples, [2.5, 97.5]) if len(samples) else (np.nan, np.nan)
         rows.append(
@@ -88,15 +74,15 @@ def cas_table(
     sets = {"real": real_metrics, **cas_metrics}
     rows = []
     for train_data, tables in sets.items():
-        for m, a in TABLE3_COLUMNS:
-            values = np.array([trial_values(t, m, a, thresholds) for t in tables])
-            real = np.mean([trial_values(t, m, a, thresholds) for t in real_metrics])
+        for m in TABLE3:
+            values = np.array([trial_values(t, m.family, m.average, thresholds) for t in tables])
+            real = np.mean([trial_values(t, m.family, m.average, thresholds) for t in real_metrics])
             rows.append(
                 {
                     "train_data": train_data,
-                    "metric": m,
-                    "average": a,
-                    "thresholds": "none" if m != "f1" else thresholds,
+                    "metric": m.family,
+                    "average": m.average,
+                    "thresholds": m.key(thresholds)[2],
                     "mean": float(values.mean()),
                     "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
                     "n_trials": len(values),
@@ -123,6 +109,8 @@ def which_generator_table(
     ``delta_roc_auc`` over the baseline), the Fréchet distance (with its floor and excess), the
     recognisability, the CAS per-class ROC-/PR-AUC (NaN where CAS was not run), and the
     generator's rank by ``gain`` within the class (1 = most useful)."""
+    if gain not in RANKING_FAMILIES:
+        raise ValueError(f"gain metric {gain!r}; allowed: {', '.join(RANKING_FAMILIES)}")
     gains = per_class[per_class["variant"] != "baseline"].rename(
         columns={
             "variant": "generator",

@@ -8,7 +8,7 @@ from augeval.atomic import write_text, write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
-from augeval.metrics import f1_optimal_thresholds
+from augeval.metrics import decisions, fit_thresholds
 from augeval.seeding import derive_seed
 from augeval.stats import bootstrap_trial_means
 from augeval.tables import build_table3, per_class_table, table3_markdown
@@ -40,12 +40,12 @@ def main():
         runs[variant], scores[variant] = [], []
         for test_path, val_path in zip(paths, val_paths[variant], strict=True):
             s = aligned_scores(read_predictions(test_path, classes), test_manifest, classes)
-            if thresholds == "validation":
+            validation = None
+            if thresholds == "validation":  # read only when the thresholds are fitted on it
                 s_val = aligned_scores(read_predictions(val_path, classes), val_manifest, classes)
-                cut = f1_optimal_thresholds(y_val, s_val)
-            else:
-                cut = f1_optimal_thresholds(y, s)
-            runs[variant].append((s, s > cut[None, :]))
+                validation = (y_val, s_val)
+            cut = fit_thresholds(thresholds, (y, s), validation)
+            runs[variant].append((s, decisions(s, cut)))
             scores[variant].append(s)
 
     n_boot = cfg.get("n_bootstrap", 1000)
