@@ -10,7 +10,8 @@
   artists/timbres) with tags of the drawn class.
 
 All three run through the same policy (``sources.tsv``), rules, tables and figures as real
-generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate`` (16000).
+generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate``; defaults:
+``workflow/schemas/config.schema.yaml``, blocks ``generators.copy`` / ``noise`` / ``oracle``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from augeval.audio import read_audio, write_audio
 from augeval.data.demo import DEMO_TAG_PROFILES, synthesise_clip
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
+from augeval.generators import with_defaults
 from augeval.generators.base import generated_row
 
 log = logging.getLogger("augeval.generators")
@@ -74,7 +76,7 @@ class _Control:
         out_dir: str | os.PathLike,
         seed: int,
     ) -> pd.DataFrame:
-        sr = cfg.get("sample_rate", 16000)
+        sr = with_defaults(type(self).name, cfg)["sample_rate"]  # the kind, not the entry name
         n = int(round(cfg["clip_seconds"] * sr))
         rows = []
         for k, source in enumerate(sources.to_dict(orient="records")):

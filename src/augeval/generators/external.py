@@ -23,6 +23,9 @@ What comes back is checked (one file per row, sample rate, length within ``lengt
 finite, not silent) before it is moved into place; a batch is recorded as done only then, so a
 restarted job resumes at the next batch. Any failure raises :class:`GeneratorError` naming the
 batch, the command and the clip; the manifest is written by the caller only after every batch.
+
+Defaults: ``workflow/schemas/config.schema.yaml``, blocks ``generators.samples`` and
+``generators.command`` (``source_seconds`` defaults to ``clip_seconds``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError, GeneratorError
+from augeval.generators import with_defaults
 from augeval.generators.base import SOURCE_COLUMNS, generated_row
 from augeval.paths import sample_dir
 
@@ -145,7 +149,7 @@ class SamplesGenerator:
         raise ConfigError("a kind: samples generator has nothing to train")
 
     def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
-        sr = int(cfg.get("sample_rate", 16000))
+        sr = int(with_defaults("samples", cfg)["sample_rate"])
         rows = []
         for source in sources.to_dict(orient="records"):
             y = read_audio(source["path"], sr)
@@ -192,11 +196,12 @@ class CommandGenerator:
     def generate(self, checkpoint_path, sources, cfg, out_dir, seed) -> pd.DataFrame:
         if "command" not in cfg:
             raise ConfigError("a kind: command generator needs command: (a shell template)")
-        sr = int(cfg.get("sample_rate", 16000))
-        seconds = float(cfg["clip_seconds"])
-        prime_seconds = float(cfg.get("source_seconds", seconds))
-        tolerance = float(cfg.get("length_tolerance_s", 0.05))
-        bs = int(cfg.get("batch_size", 16))
+        c = with_defaults("command", cfg)
+        sr = int(c["sample_rate"])
+        seconds = float(c["clip_seconds"])
+        prime_seconds = float(c.get("source_seconds", seconds))
+        tolerance = float(c["length_tolerance_s"])
+        bs = int(c["batch_size"])
         out_dir = Path(out_dir)
         records = sources.to_dict(orient="records")
         digest = _digest(cfg, sources)
