@@ -24,8 +24,8 @@ def by_variant(paths):
 
 
 def main():
-    cfg = sm.params.tables
-    thresholds = cfg.get("f1_thresholds", "test")
+    cfg = sm.params.tables  # defaults: filled in from the config schema
+    thresholds = cfg["f1_thresholds"]
     test_manifest = read_manifest(sm.input.test_manifest)
     val_manifest = read_manifest(sm.input.validation_manifest)
     classes = list(pd.read_csv(sm.input.test[0], sep="\t", nrows=0).columns[1:])
@@ -49,14 +49,14 @@ def main():
             runs[variant].append((s, s > cut[None, :]))
             scores[variant].append(s)
 
-    n_boot = cfg.get("n_bootstrap", 1000)
+    n_boot = cfg["n_bootstrap"]
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
     boot = bootstrap_trial_means(y, runs, n_boot, seed) if n_boot > 0 else None
     table = build_table3(metrics, boot, thresholds=thresholds)
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
         bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
-    names = variant_display_names(sm.config.get("generators", {}))
+    names = variant_display_names(sm.config["generators"])
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
     with atomic_path(sm.output.tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6f")

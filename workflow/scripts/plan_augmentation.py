@@ -16,11 +16,13 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 def main():
     labelset = labelset_from_config(sm.wildcards.labelset, sm.config["labels"])
     train = read_manifest(sm.input.train, labelset.classes)
-    policy, gen = sm.params.augment, sm.params.generator
-    duration = policy.get("duration", "full")
+    policy, gen = sm.params.augment, sm.params.generator  # defaults: from the config schema
+    duration = policy["duration"]
+    # samples have no clip_seconds: their clips' own lengths replace what depends on it below
+    clip_seconds = 1.0 if sm.params.kind == "samples" else gen["clip_seconds"]
     budget = budget_table(
-        train, labelset.classes, fraction=policy.get("fraction", 0.05),
-        clip_seconds=gen.get("clip_seconds", 1.0), duration=duration,
+        train, labelset.classes, fraction=policy["fraction"],
+        clip_seconds=clip_seconds, duration=duration,
         visible_seconds=sm.params.visible_seconds,
     )  # fmt: skip
     seed = derive_seed(sm.params.seed, "augment", sm.wildcards.generator, sm.wildcards.labelset)
@@ -31,7 +33,7 @@ def main():
         sources = draw_samples(
             pool, list(labelset.classes), float(budget["budget_seconds_class"].iloc[0]),
             seed=seed, clip_prefix=prefix,
-            inherit_other_labels=policy.get("inherit_other_labels", False),
+            inherit_other_labels=policy["inherit_other_labels"],
         )  # fmt: skip
         per_class = sources.groupby("drawn_class")["source_seconds"]
         budget["clip_seconds"] = budget["class"].map(per_class.mean())
@@ -57,7 +59,7 @@ def main():
         source_seconds=gen.get("source_seconds", gen["clip_seconds"]),
         seed=seed, clip_prefix=prefix,
         duration=duration, visible_seconds=sm.params.visible_seconds,
-        inherit_other_labels=policy.get("inherit_other_labels", False),
+        inherit_other_labels=policy["inherit_other_labels"],
     )  # fmt: skip
     write_tables(budget, sources)
 

@@ -21,7 +21,7 @@ def main():
         confusion_counts(y_true, aligned_scores(read_predictions(p, classes), manifest, classes))
         for p in sm.input.predictions
     )
-    name = variant_display_names(sm.config.get("generators", {})).get(sm.wildcards.variant)
+    name = variant_display_names(sm.config["generators"]).get(sm.wildcards.variant)
     title = sm.params.title.replace("{variant}", name or sm.wildcards.variant)
     plot_confusion(counts, classes, sm.output.figure, title=title)
     with atomic_path(sm.output.matrix) as tmp:
