@@ -35,6 +35,10 @@ replaces it (see the main README). Unknown keys are errors, and every violation 
 its key path and allowed values before any job runs. `[]` in a path means "each list item".
 Values in the demo and paper columns are those of the shipped files; `–` means the key is not set
 there (the default applies).
+
+The schema is the only place defaults are set: the workflow fills them in before any job runs,
+and library code called outside the workflow reads the same ones (`augeval.config_schema`). A
+default of a required key is what library calls use without it; a config must still set it.
 """
 
 
@@ -125,14 +129,21 @@ def _lookup(config: dict, path: str):
     return node
 
 
-def _show(value) -> str:
+def _show(value, section: bool = True, limit: int = 40) -> str:
+    """A config value in a cell (``section``: a mapping shows as "(section)"), cut to ``limit``
+    characters."""
     if value is None:
         return "–"
-    if isinstance(value, dict):
+    if isinstance(value, dict) and section:
         return "(section)"
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
     text = text.removesuffix("\n...").removesuffix("...").strip()
-    return f"`{text}`" if len(text) <= 40 else f"`{text[:37]}…`"
+    return f"`{text}`" if len(text) <= limit else f"`{text[: limit - 3]}…`"
+
+
+def _show_default(value) -> str:
+    """A schema default in a cell: mappings in full, ``null`` as itself (not "not set")."""
+    return "`null`" if value is None else _show(value, section=False, limit=80)
 
 
 def _cell(text: str) -> str:
@@ -149,7 +160,7 @@ def render(schema: dict, configs: dict[str, dict]) -> str:
             f"`{path}`" + (" (required)" if required else ""),
             _type(sub),
             _allowed(sub),
-            _show(sub["default"]) if "default" in sub else "",
+            _show_default(sub["default"]) if "default" in sub else "",
             *(_show(_lookup(cfg, path)) for cfg in configs.values()),
             sub.get("description", ""),
         ]

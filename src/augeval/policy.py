@@ -205,20 +205,22 @@ def plan_run(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The budget table and the sources of one generator in one run of one label set.
 
-    ``policy`` is the run's ``augment`` section (its ``fraction`` already the run's), ``gen`` the
-    generator's config section. ``sources_mode`` is the kind's (:mod:`augeval.generators.registry`):
-    ``excerpts`` draws primes/inputs from ``pool`` (default: ``train``; the oracle's hold-out mode
-    passes its held-out pool, whose classes must all be present), ``samples`` takes whole clips of
-    the user's ``samples`` pool (``path  duration_s  labels``) up to each class's budget, and the
+    ``policy`` is the run's ``augment`` section, filled with the schema's defaults (its
+    ``fraction`` already the run's), ``gen`` the generator's config section. ``sources_mode`` is
+    the kind's (:mod:`augeval.generators.registry`): ``excerpts`` draws primes/inputs from
+    ``pool`` (default: ``train``; the oracle's hold-out mode passes its held-out pool, whose
+    classes must all be present); ``samples`` takes whole clips of the user's ``samples`` pool
+    (``path  duration_s  labels``) up to each class's budget, and the
     budget then reports what was taken. The budget always comes from ``train``.
     """
-    duration = policy.get("duration", "full")
+    duration = policy["duration"]
+    # samples have no clip_seconds: their clips' own lengths replace what depends on it below
+    clip_seconds = 1.0 if sources_mode == "samples" else gen["clip_seconds"]
     budget = budget_table(
-        train, classes, fraction=policy.get("fraction", 0.05),
-        clip_seconds=gen.get("clip_seconds", 1.0), duration=duration,
-        visible_seconds=visible_seconds,
+        train, classes, fraction=policy["fraction"], clip_seconds=clip_seconds,
+        duration=duration, visible_seconds=visible_seconds,
     )  # fmt: skip
-    inherit = policy.get("inherit_other_labels", False)
+    inherit = policy["inherit_other_labels"]
     if sources_mode == "samples":
         from augeval.generators.external import draw_samples
 

@@ -11,7 +11,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    cfg = sm.params.download
+    cfg = sm.params.download  # defaults: filled in from the config schema
     archives = {a.stem: a for a in read_checksums(sm.input.checksums)}
     if sm.wildcards.archive not in archives:
         raise DownloadError(f"{sm.wildcards.archive} is not listed in {sm.input.checksums}")
@@ -19,10 +19,10 @@ def main():
     files = fetch_archive(
         archive,
         cfg["base_url"],
-        cfg.get("archives_dir", "results/download/archives"),
+        cfg["archives_dir"],
         sm.params.audio_root,
-        keep_archive=cfg.get("keep_archives", False),
-        retries=cfg.get("retries", 5),
+        keep_archive=cfg["keep_archives"],
+        retries=cfg["retries"],
     )
     receipt = pd.DataFrame({"archive": archive.name, "sha256": archive.sha256, "path": files})
     write_tsv(receipt, sm.output[0])

@@ -9,14 +9,14 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
 def main():
-    demo = sm.params.demo
+    demo = sm.params.demo  # defaults: filled in from the config schema
     make_demo_corpus(
         Path(sm.output.metadata).parent,
         tags=list(sm.params.tags),
         n_tracks=demo["n_tracks"],
         clip_seconds=tuple(demo["clip_seconds"]),
-        sample_rate=demo.get("sample_rate", 16000),
-        multi_label_fraction=demo.get("multi_label_fraction", 0.3),
+        sample_rate=demo["sample_rate"],
+        multi_label_fraction=demo["multi_label_fraction"],
         seed=sm.params.seed,
     )
 

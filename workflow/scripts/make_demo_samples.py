@@ -15,7 +15,7 @@ def main():
     labels = sm.params.labels
     labelset = labelset_from_config(sm.wildcards.labelset, labels)
     cfg = sm.params.demo_clips
-    rate = cfg.get("sample_rate", 8000)
+    rate = cfg["sample_rate"]  # defaults: filled in from the config schema
     written = make_demo_samples(
         sm.output[0],
         labelset.class_tags(labels["tags"]),
@@ -23,7 +23,7 @@ def main():
         seconds=cfg["seconds"],
         sample_rate=rate,
         seed=derive_seed(sm.params.seed, "demo_samples", sm.wildcards.generator, labelset.name),
-        audio_format=cfg.get("format", "flac"),
+        audio_format=cfg["format"],
     )
     for cls, paths in written.items():
         log.info("%s: %d clips of %s s at %d Hz", cls, len(paths), cfg["seconds"], rate)

@@ -23,8 +23,8 @@ def by_variant(paths):
 
 
 def main():
-    cfg = sm.params.tables
-    thresholds = cfg.get("f1_thresholds", "test")
+    cfg = sm.params.tables  # defaults: filled in from the config schema
+    thresholds = cfg["f1_thresholds"]
     test_manifest = read_manifest(sm.input.test_manifest)
     val_manifest = read_manifest(sm.input.validation_manifest)
     classes = list(pd.read_csv(sm.input.test[0], sep="\t", nrows=0).columns[1:])
@@ -48,7 +48,7 @@ def main():
             runs[variant].append((s, decisions(s, cut)))
             scores[variant].append(s)
 
-    n_boot = cfg.get("n_bootstrap", 1000)
+    n_boot = cfg["n_bootstrap"]
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
     boot = bootstrap_trial_means(y, runs, n_boot, seed) if n_boot > 0 else None
     table = build_table3(metrics, boot, thresholds=thresholds)

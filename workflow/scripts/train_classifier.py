@@ -26,7 +26,7 @@ def main():
         n_mels=sm.params.mel["n_mels"],
         seed=seed,
         checkpoint_path=sm.output[0],
-        device=resolve_device(sm.params.classifier.get("device", "auto")),
+        device=resolve_device(sm.params.classifier["device"]),
     )
 
 

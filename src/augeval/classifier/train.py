@@ -8,6 +8,10 @@ on ``selection_metric`` over the validation split, and saves a resumable trainin
 epochs it also saves every ``checkpoint_minutes`` minutes and on SIGTERM/SIGUSR1 (then stops, see
 :mod:`augeval.preempt`); such a mid-epoch state holds the epoch's batch order and position, so the
 resumed run continues with the very next batch.
+
+Configuration (``cfg``, the workflow's ``classifier`` block): keys and defaults in
+``workflow/schemas/config.schema.yaml``, block ``classifier`` (or ``config/README.md``);
+:func:`train_classifier` fills in the defaults of a partial dict from there.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from augeval import config_schema
 from augeval.checkpoints import save_checkpoint
 from augeval.classifier import augment
 from augeval.classifier.data import DB_SCALE, random_offset
@@ -33,7 +38,7 @@ from augeval.digest import json_digest
 from augeval.errors import ConfigError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
-from augeval.preempt import DEFAULT_MINUTES, Preemption
+from augeval.preempt import Preemption
 from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.classifier")
@@ -53,6 +58,7 @@ def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
 
 
 def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer:
+    phase = config_schema.fill(phase, "classifier.schedule[]")
     kind = phase["optimizer"]
     if kind == "adam":
         return torch.optim.Adam(model.parameters(), lr=phase["lr"])
@@ -60,9 +66,9 @@ def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer
         return torch.optim.SGD(
             model.parameters(),
             lr=phase["lr"],
-            momentum=phase.get("momentum", 0.9),
-            nesterov=phase.get("nesterov", True),
-            weight_decay=phase.get("weight_decay", 1e-4),
+            momentum=phase["momentum"],
+            nesterov=phase["nesterov"],
+            weight_decay=phase["weight_decay"],
         )
     raise ConfigError(f"classifier.schedule optimizer {kind!r}; allowed: adam, sgd")
 
@@ -167,7 +173,8 @@ def train_classifier(
     ``on_step(epoch, batch)`` after each optimiser step (``epoch`` counts completed epochs).
     A SIGTERM/SIGUSR1 saves the state and raises :class:`augeval.preempt.Preempted`.
     """
-    with Preemption(cfg.get("checkpoint_minutes", DEFAULT_MINUTES)) as preempt:
+    cfg = config_schema.fill(cfg, "classifier")  # a no-op on the workflow's (filled) config
+    with Preemption(cfg["checkpoint_minutes"]) as preempt:
         return _train(
             train_df, val_df, classes, store, cfg, n_mels, seed, checkpoint_path, device,
             on_epoch_end, on_step, preempt,
@@ -181,7 +188,7 @@ def _train(
     checkpoint_path = Path(checkpoint_path)
     state_path = checkpoint_path.with_name("train_state.pt")
     n_frames = cfg["input_frames"]
-    aug = cfg.get("augment", {})
+    aug = cfg["augment"]  # absent: the schema default, no augmentation
     phases = cfg["schedule"]
     digest = _config_digest(cfg, classes, len(train_df), seed)
 
@@ -194,7 +201,7 @@ def _train(
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
 
-    epoch_size = epoch_examples(train_df, cfg.get("epoch_size", "all"))
+    epoch_size = epoch_examples(train_df, cfg["epoch_size"])
     log.info("%d examples per epoch from %d train rows", epoch_size, len(train_ids))
     total_epochs = sum(p["epochs"] for p in phases)
     epoch, best_metric, best_epoch = 0, -math.inf, -1
@@ -221,7 +228,7 @@ def _train(
             phase_start = phase_end
             continue
         optimizer = make_optimizer(model, phase)
-        reload = epoch == phase_start and phase.get("reload_best", False) and best_epoch >= 0
+        reload = epoch == phase_start and phase["reload_best"] and best_epoch >= 0
         if reload and train_state.position is None:  # not when resuming mid-epoch
             model.load_state_dict(best_state)
             log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
@@ -242,10 +249,10 @@ def _train(
                 ]
                 x = load_windows(store, [train_ids[i] for i in idx], n_frames, offsets)
                 y = y_train[idx]
-                x = crop_per_chunk(x, gen, cfg["chunk_frames"], aug.get("resized_crop_p", 0.0))
-                x = augment.spec_augment(x, gen, p=aug.get("specaugment_p", 0.0))
-                if aug.get("mixup", False) and len(idx) > 1:
-                    x, y = augment.mixup(x, y, gen, alpha=aug.get("mixup_alpha", 1.0))
+                x = crop_per_chunk(x, gen, cfg["chunk_frames"], aug["resized_crop_p"])
+                x = augment.spec_augment(x, gen, p=aug["specaugment_p"])
+                if aug["mixup"] and len(idx) > 1:
+                    x, y = augment.mixup(x, y, gen, alpha=aug["mixup_alpha"])
                 x, y = x.to(device), y.to(device)  # augmentations ran on the CPU generator
                 loss = model.loss(model(x), y)
                 optimizer.zero_grad(set_to_none=True)
@@ -259,7 +266,7 @@ def _train(
                 if on_step is not None:
                     on_step(epoch, batch)
             recalibrate_batchnorm(
-                model, store, train_ids, n_frames, cfg["batch_size"], cfg.get("bn_batches", 100)
+                model, store, train_ids, n_frames, cfg["batch_size"], cfg["bn_batches"]
             )
             scores = predict_scores(model, store, val_ids, n_frames, cfg["batch_size"])
             val = ranking_metrics(y_val, scores)
@@ -283,7 +290,7 @@ def _train(
                 time.monotonic() - t0,
                 " *best*" if improved else "",
             )
-            if epoch % cfg.get("checkpoint_every", 1) == 0 or epoch == total_epochs:
+            if epoch % cfg["checkpoint_every"] == 0 or epoch == total_epochs:
                 save_state(optimizer)
                 preempt.saved(f"epoch {epoch}")
             if on_epoch_end is not None:

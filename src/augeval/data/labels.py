@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from augeval import config_schema
 from augeval.errors import ConfigError
 
 LABELSETS = ("mood", "emotion")
@@ -123,10 +124,12 @@ def make_labelset(
 
 
 def labelset_from_config(name: str, labels_cfg: dict) -> LabelSet:
-    """The label set ``name`` as the workflow config's ``labels`` section defines it."""
+    """The label set ``name`` as the workflow config's ``labels`` section defines it (defaults:
+    ``workflow/schemas/config.schema.yaml``, block ``labels``)."""
+    labels_cfg = config_schema.fill(labels_cfg, "labels")
     return make_labelset(
         name,
         labels_cfg["tags"],
         labels_cfg["emotion_mapping"],
-        labels_cfg.get("multi_quadrant", "first_tag"),
+        labels_cfg["multi_quadrant"],
     )

@@ -4,10 +4,15 @@ and Jukebox, the control generators, and bring-your-own ones (``samples``: a fol
 
 A config entry ``generators.<name>`` has an optional ``kind``; without one the kind is the name
 (so ``samplernn: {...}`` is a SampleRNN). Any name may use any kind: ``jb: {kind: jukebox}``.
+
+Defaults: ``workflow/schemas/config.schema.yaml``, block ``generators.<kind>`` (listed in
+``config/README.md``). :func:`with_defaults` fills a generator's settings from there, so a
+generator called with a partial dict (tests, notebooks) uses the values the workflow uses.
 """
 
 from __future__ import annotations
 
+from augeval import config_schema
 from augeval.errors import ConfigError
 from augeval.generators.registry import KINDS, REGISTRY
 
@@ -41,7 +46,8 @@ def display_name(name: str, cfg: dict | None) -> str:
     randomly initialised Jukebox is always marked "(untrained)"."""
     cfg = cfg or {}
     label = cfg.get("display_name", name)
-    if generator_kind(name, cfg) == "jukebox" and cfg.get("init", "pretrained") == "random":
+    kind = generator_kind(name, cfg)
+    if kind == "jukebox" and with_defaults(kind, cfg)["init"] == "random":
         if "untrained" not in label:
             label = f"{label} (untrained)"
     return label
@@ -57,3 +63,23 @@ def variant_display_names(generators: dict) -> dict[str, str]:
 def generator_config(cfg: dict) -> dict:
     """The generator's own settings: its config section without the workflow's keys."""
     return {k: v for k, v in cfg.items() if k not in WORKFLOW_KEYS}
+
+
+def generator_keys(kind: str) -> list[str]:
+    """The settings a generator of ``kind`` reads (its schema block without the workflow's keys)."""
+    return [k for k in config_schema.keys(f"generators.{kind}") if k not in WORKFLOW_KEYS]
+
+
+def generator_defaults(kind: str) -> dict:
+    """The schema defaults of generator ``kind``'s own settings (fresh copies)."""
+    out = config_schema.defaults(f"generators.{kind}")
+    return {k: v for k, v in out.items() if k not in WORKFLOW_KEYS}
+
+
+def with_defaults(kind: str, cfg: dict) -> dict:
+    """A copy of ``cfg`` with the schema defaults of generator ``kind`` added where a key is
+    missing (nested blocks such as ``demo_clips`` too); other keys are kept, and no workflow key
+    (``threads``, ``resources``, ...) is added. In the workflow Snakemake has already added them,
+    so this changes nothing there."""
+    out = config_schema.fill(cfg, f"generators.{kind}")
+    return {k: v for k, v in out.items() if k in cfg or k not in WORKFLOW_KEYS}

@@ -10,7 +10,8 @@
   artists/timbres) with tags of the drawn class.
 
 All three run through the same policy (``sources.tsv``), rules, tables and figures as real
-generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate`` (16000).
+generators. Config keys (``generators.<name>``): ``clip_seconds``, ``sample_rate``; defaults:
+``workflow/schemas/config.schema.yaml``, blocks ``generators.copy`` / ``noise`` / ``oracle``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
+from augeval.generators import with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
 from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
@@ -68,7 +70,7 @@ class _Control:
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
         cfg, sources, out_dir, seed = self.settings(job), job.sources, job.out_dir, job.seed
-        sr = cfg.get("sample_rate", 16000)
+        sr = with_defaults(type(self).name, cfg)["sample_rate"]  # the kind, not the entry name
         n = int(round(cfg["clip_seconds"] * sr))
         rows = []
         for k, source in enumerate(sources.to_dict(orient="records")):

@@ -18,25 +18,13 @@ and computed otherwise. ``generate(job)`` reconstructs every sources row's excer
 ``offset_s``, ``source_seconds``) into ``out_dir/wav/<clip_id>.wav``; each clip's noise comes
 from ``derive_seed(seed, clip_id)``, so a clip does not depend on its batch.
 
-Config keys (defaults in :data:`DEFAULTS` = paper sizes; in brackets a demo size whose training
-on the demo corpus (125 train excerpts) takes about 80 s on one CPU core):
-
-* features: ``sample_rate`` 16000; ``hop`` frame hop in samples, 64 = 250 Hz frames (demo 256);
-  ``f0_method`` ``pyin``; ``f0_min``/``f0_max`` 40/2000 Hz; ``f0_resolution`` pYIN pitch grid in
-  semitones, 0.1 (demo 0.25); ``f0_frame_length`` 1024; ``loudness_n_fft`` 1024. pYIN per 4 s
-  excerpt on one core: ~2.9 s at hop 64 / 0.1 st, ~0.1 s at hop 256 / 0.25 st.
-* data: ``clip_seconds`` 4; ``excerpts_per_track`` 1; ``max_val_clips`` 256, the first validation
-  excerpts (demo 32).
-* model: ``n_harmonics`` 100 (demo 32); ``n_noise_bands`` 65 (demo 33); ``hidden`` 512 (demo 64);
-  ``mlp_layers`` 3; ``use_z`` false, ``z_dim`` 16, ``n_mfcc`` 30; ``reverb`` false,
-  ``reverb_seconds`` 1.0.
-* training: ``fft_sizes`` [2048, 1024, 512, 256, 128, 64]; ``batch_size`` 16 (demo 8); ``lr`` 1e-3
-  (demo 3e-3; 1e-2 stalls); ``lr_decay`` factor per ``lr_decay_steps`` steps (1.0 = constant;
-  Magenta: 0.98 per 10000); ``grad_clip`` 3.0 (global grad norm); ``epochs`` 100 (demo 8);
-  ``val_every`` epochs between validations, the last epoch always validated (demo 2);
-  ``checkpoint_every`` epochs between resumable states; ``checkpoint_minutes`` 30, minutes between
-  mid-epoch saves (a SIGTERM/SIGUSR1 saves and stops, :mod:`augeval.preempt`); ``device``
-  auto | cpu | cuda; ``threads`` torch CPU threads (0 = leave as is).
+Config keys: see ``workflow/schemas/config.schema.yaml``, block ``generators.ddsp`` (or
+``config/README.md``); its defaults are the paper's sizes, filled in by :func:`resolve_config`.
+The demo's sizes (``config/config.yaml``) train in about 80 s on one CPU core on the demo corpus
+(125 train excerpts). pYIN per 4 s excerpt on one core: ~2.9 s at hop 64 / 0.1 semitones, ~0.1 s
+at hop 256 / 0.25 st. The learning rate: 1e-3 at paper size, 3e-3 for the demo (1e-2 stalls);
+``lr_decay`` is Magenta's 0.98 per 10000 steps when set, 1.0 (constant) by default. A ``threads``
+key (library calls only; the workflow sets its jobs' threads itself) sets torch's CPU threads.
 
 Checkpoints are plain dicts saved atomically (``model``, ``model_config``, ``feature_config``,
 ``best_epoch``, ``best_val_loss``, ``history``) and loaded with ``weights_only=True``. While
@@ -67,9 +55,9 @@ from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.device import resolve_device
 from augeval.digest import json_digest
 from augeval.errors import AugevalError, CheckpointError, ConfigError, DataError
+from augeval.generators import generator_defaults, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.ddsp_features import (
-    FEATURE_DEFAULTS,
     compute_features,
     extract_features,
     feature_config,
@@ -80,7 +68,6 @@ from augeval.generators.ddsp_features import (
     train_excerpts,
 )
 from augeval.generators.ddsp_synth import (
-    FFT_SIZES,
     Reverb,
     exp_sigmoid,
     filtered_noise,
@@ -88,38 +75,14 @@ from augeval.generators.ddsp_synth import (
     multiscale_spectral_loss,
     nyquist_mask,
 )
-from augeval.preempt import DEFAULT_MINUTES, Preemption
+from augeval.preempt import Preemption
 from augeval.seeding import derive_seed
 from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.generators.ddsp")
 
-DEFAULTS: dict = FEATURE_DEFAULTS | {
-    "clip_seconds": 4.0,
-    "excerpts_per_track": 1,
-    "max_val_clips": 256,
-    "n_harmonics": 100,
-    "n_noise_bands": 65,
-    "hidden": 512,
-    "mlp_layers": 3,
-    "use_z": False,
-    "z_dim": 16,
-    "n_mfcc": 30,
-    "reverb": False,
-    "reverb_seconds": 1.0,
-    "fft_sizes": list(FFT_SIZES),
-    "batch_size": 16,
-    "lr": 1e-3,
-    "lr_decay": 1.0,
-    "lr_decay_steps": 10000,
-    "grad_clip": 3.0,
-    "epochs": 100,
-    "val_every": 1,
-    "checkpoint_every": 1,
-    "checkpoint_minutes": DEFAULT_MINUTES,
-    "device": "auto",
-    "threads": 0,
-}
+# The schema's defaults (workflow/schemas/config.schema.yaml, generators.ddsp), for reference.
+DEFAULTS: dict = generator_defaults("ddsp")
 MODEL_KEYS = (
     "sample_rate",
     "hop",
@@ -140,8 +103,8 @@ VALIDATION_NOISE_SEED = 1
 
 
 def resolve_config(cfg: dict) -> dict:
-    """``cfg`` over :data:`DEFAULTS`, checked; unknown keys (e.g. ``resources``) are kept."""
-    out = DEFAULTS | dict(cfg)
+    """``cfg`` over the schema defaults, checked; unknown keys (e.g. ``resources``) are kept."""
+    out = with_defaults("ddsp", cfg)
     out |= feature_config(out)
     for key in ("n_harmonics", "n_noise_bands", "hidden", "mlp_layers", "batch_size", "epochs"):
         if int(out[key]) < 1:

@@ -19,6 +19,8 @@ The cache (:func:`save_features` / :func:`load_features`) is one compressed ``.n
 excerpts (:func:`train_excerpts` for a train/validation manifest, :func:`source_excerpts` for a
 generator's sources), written atomically, with the feature configuration stored inside so a cache
 made with other settings is refused.
+
+Defaults of the feature keys: ``workflow/schemas/config.schema.yaml``, block ``generators.ddsp``.
 """
 
 from __future__ import annotations
@@ -38,19 +40,21 @@ import torch
 from augeval.atomic import atomic_path
 from augeval.audio import read_audio
 from augeval.errors import ConfigError, DataError
+from augeval.generators import with_defaults
 
 log = logging.getLogger("augeval.generators.ddsp")
 
-FEATURE_DEFAULTS: dict = {
-    "sample_rate": 16000,
-    "hop": 64,
-    "f0_method": "pyin",
-    "f0_min": 40.0,
-    "f0_max": 2000.0,
-    "f0_resolution": 0.1,
-    "f0_frame_length": 1024,
-    "loudness_n_fft": 1024,
-}
+# The settings a feature cache depends on (defaults: the schema's generators.ddsp block).
+FEATURE_KEYS = (
+    "sample_rate",
+    "hop",
+    "f0_method",
+    "f0_min",
+    "f0_max",
+    "f0_resolution",
+    "f0_frame_length",
+    "loudness_n_fft",
+)
 LOUDNESS_FLOOR_DB = -100.0
 ARRAY_KEYS = ("f0_hz", "voiced", "voiced_prob", "loudness_db")
 TABLE_KEYS = ("key", "track_id", "path", "offset_s", "seconds", "n_frames")
@@ -58,7 +62,8 @@ TABLE_KEYS = ("key", "track_id", "path", "offset_s", "seconds", "n_frames")
 
 def feature_config(cfg: dict) -> dict:
     """The feature settings of ``cfg`` (defaults filled in), as stored with a cache."""
-    out = {k: cfg.get(k, v) for k, v in FEATURE_DEFAULTS.items()}
+    filled = with_defaults("ddsp", cfg)
+    out = {k: filled[k] for k in FEATURE_KEYS}
     out["sample_rate"], out["hop"] = int(out["sample_rate"]), int(out["hop"])
     out["f0_frame_length"], out["loudness_n_fft"] = (
         int(out["f0_frame_length"]),
@@ -300,9 +305,8 @@ def load_features(path: str | os.PathLike, cfg: dict | None = None) -> dict:
 
 def cache_features(table: pd.DataFrame, cfg: dict, out_path: str | os.PathLike) -> dict:
     """One call for a workflow rule: excerpts of a manifest or sources table → features ``.npz``."""
-    excerpts = excerpts_for(
-        table, float(cfg.get("clip_seconds", 4.0)), int(cfg.get("excerpts_per_track", 1))
-    )
+    filled = with_defaults("ddsp", cfg)
+    excerpts = excerpts_for(table, float(filled["clip_seconds"]), int(filled["excerpts_per_track"]))
     feats = compute_features(excerpts, cfg)
     save_features(out_path, feats)
     return feats

@@ -23,6 +23,9 @@ What comes back is checked (one file per row, sample rate, length within ``lengt
 finite, not silent) before it is moved into place; a batch is recorded as done only then, so a
 restarted job resumes at the next batch. Any failure raises :class:`GeneratorError` naming the
 batch, the command and the clip; the manifest is written by the caller only after every batch.
+
+Defaults: ``workflow/schemas/config.schema.yaml``, blocks ``generators.samples`` and
+``generators.command`` (``source_seconds`` defaults to ``clip_seconds``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
 from augeval.digest import json_digest
 from augeval.errors import ConfigError, DataError, GeneratorError
+from augeval.generators import with_defaults
 from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob, generated_row
 from augeval.paths import sample_dir
 
@@ -147,7 +151,7 @@ class SamplesGenerator:
 
     def generate(self, job: GenerateJob) -> pd.DataFrame:
         cfg, sources, out_dir = job.cfg, job.sources, job.out_dir
-        sr = int(cfg.get("sample_rate", 16000))
+        sr = int(with_defaults("samples", cfg)["sample_rate"])
         rows = []
         for source in sources.to_dict(orient="records"):
             y = read_audio(source["path"], sr)
@@ -195,12 +199,13 @@ class CommandGenerator:
         cfg, sources, out_dir = job.cfg, job.sources, job.out_dir
         if "command" not in cfg:
             raise ConfigError("a kind: command generator needs command: (a shell template)")
-        sr = int(cfg.get("sample_rate", 16000))
-        seconds = float(cfg["clip_seconds"])
-        prime = cfg["clip_seconds"] if job.source_seconds is None else job.source_seconds
+        c = with_defaults("command", cfg)
+        sr = int(c["sample_rate"])
+        seconds = float(c["clip_seconds"])
+        prime = c["clip_seconds"] if job.source_seconds is None else job.source_seconds
         prime_seconds = float(prime)  # the policy's excerpt
-        tolerance = float(cfg.get("length_tolerance_s", 0.05))
-        bs = int(cfg.get("batch_size", 16))
+        tolerance = float(c["length_tolerance_s"])
+        bs = int(c["batch_size"])
         out_dir = Path(out_dir)
         records = sources.to_dict(orient="records")
         # the prime length is part of what a finished batch was made with

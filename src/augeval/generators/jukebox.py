@@ -8,38 +8,14 @@ lower levels, and the VQ-VAE decodes level 0. Artist, genre and lyrics labels ar
 paper). The written clip is the whole ``clip_seconds`` (prime region included, as Jukebox returns
 it); its label is inherited from the source.
 
-Configuration keys (``cfg``; defaults are the paper's):
-
-==================  ===================  ====================================================
-key                 default              meaning
-==================  ===================  ====================================================
-clip_seconds        24.0                 total length of each clip (prime included)
-prime_seconds       8.0                  prime read from each source
-model               5b                   ``5b``, ``5b_lyrics`` or ``1b_lyrics`` (smaller GPUs)
-weights_dir         ~/.cache/jukebox/    the package's cache layout: ``<dir>/5b/vqvae.pth.tar``…
-                    models               (filled by the opt-in ``fetch_jukebox_weights`` rule)
-init                pretrained           ``pretrained``: load the weights; ``random``: random
-                                         init with codebooks calibrated on the primes
-                                         (an *untrained* Jukebox: tests and the demo)
-tiny                false                shrunken hyper-parameters (CPU tests and the demo);
-                                         only with model ``5b``
-tiny_n_ctx          [256, 128, 64]       tiny only: context of upsampler 0, upsampler 1, top
-                                         prior, each at most that level's tokens per clip
-tiny_labels         true                 tiny only: keep the label conditioning of the real
-                                         priors (empty artist/genre, song length, position)
-song_seconds        180                  the "total length" label (length of the song the clip
-                                         is from); must lie in the prior's trained range
-                                         (5b: 60-600 s, 1b_lyrics: 17.84-600 s)
-sample_rate         44100                Jukebox's rate (a tiny model may use another)
-temperature         0.99                 top-prior sampling temperature (upsamplers too)
-gen_batch_size      3                    primes per ``primed_sample`` call (5b: ~3 per GPU)
-max_batch_size      gen_batch_size       rows per prior forward pass inside one call
-chunk_size          16                   prior's key/value-cache chunk (package default)
-fp16                auto                 ``auto`` = on for CUDA, off on CPU
-device              auto                 ``auto`` (cuda if available), ``cpu`` or ``cuda[:n]``
-checksums           {}                   fetch rule: ``{relative path: sha256}`` to enforce
-weights_url         (package's)          fetch rule: a mirror replacing the download prefix
-==================  ===================  ====================================================
+Configuration keys (``cfg``): see ``workflow/schemas/config.schema.yaml``, block
+``generators.jukebox`` (or ``config/README.md``); its defaults are the paper's (5b, 8 s primes,
+24 s clips at 44.1 kHz), filled in by :func:`settings`. ``init: random`` builds an *untrained*
+model whose codebooks are calibrated on the primes (tests and the demo); ``tiny: true`` (model
+``5b`` only) shrinks the hyper-parameters to run on CPU, each ``tiny_n_ctx`` at most that level's
+tokens per clip; ``song_seconds`` must lie in the prior's trained range (5b: 60-600 s, 1b_lyrics:
+17.84-600 s); ``max_batch_size`` null means ``gen_batch_size``; ``checksums`` and ``weights_url``
+are read by the ``fetch_jukebox_weights`` rule only.
 
 No weights are downloaded here: a missing weight file raises
 :class:`augeval.errors.CheckpointError` naming the file, where it was looked for, and the
@@ -79,35 +55,17 @@ from augeval.device import resolve_device
 from augeval.digest import json_digest, sha256_file
 from augeval.errors import CheckpointError, ConfigError
 from augeval.fetch import ChecksumMismatch, fetch_file
+from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 
 log = logging.getLogger("augeval.generators.jukebox")
 
 MODELS = ("5b", "5b_lyrics", "1b_lyrics")
-DEFAULT_WEIGHTS_DIR = "~/.cache/jukebox/models"
 FETCH_RULE = "fetch_jukebox_weights"
 HOP_FRACTION = (0.5, 0.5, 0.125)  # upsampler 0, upsampler 1, top prior (package defaults)
 
-DEFAULTS = {
-    "clip_seconds": 24.0,
-    "prime_seconds": 8.0,
-    "model": "5b",
-    "weights_dir": DEFAULT_WEIGHTS_DIR,
-    "init": "pretrained",
-    "tiny": False,
-    "tiny_n_ctx": [256, 128, 64],
-    "tiny_labels": True,
-    "song_seconds": 180.0,
-    "sample_rate": 44100,
-    "temperature": 0.99,
-    "gen_batch_size": 3,
-    "max_batch_size": None,
-    "chunk_size": 16,
-    "fp16": "auto",
-    "device": "auto",
-    "checksums": {},  # fetch only: relative path -> sha256
-    "weights_url": None,  # fetch only: a mirror replacing the package's URL prefix
-}
+# The schema's defaults (workflow/schemas/config.schema.yaml, generators.jukebox), for reference.
+DEFAULTS = generator_defaults("jukebox")
 
 # Shrunken sizes that run the full primed path on CPU in seconds (3 levels as in the real model).
 TINY_VQVAE = {
@@ -145,11 +103,11 @@ def _package():
 
 
 def settings(cfg: dict) -> dict:
-    """``cfg`` over :data:`DEFAULTS`, validated."""
-    unknown = set(cfg) - set(DEFAULTS) - {"kind", "source_seconds"}
+    """``cfg`` over the schema defaults, validated."""
+    unknown = set(cfg) - set(generator_keys("jukebox")) - {"kind", "source_seconds"}
     if unknown:
         raise ConfigError(f"jukebox: unknown config keys {sorted(unknown)}")
-    s = {**DEFAULTS, **cfg}
+    s = with_defaults("jukebox", cfg)
     if s["model"] not in MODELS:
         raise ConfigError(f"jukebox: model is {s['model']!r}; allowed: {', '.join(MODELS)}")
     if s["init"] not in ("pretrained", "random"):
@@ -165,7 +123,7 @@ def settings(cfg: dict) -> dict:
 
 def is_untrained(cfg: dict) -> bool:
     """True for a randomly initialised Jukebox: tables and figures must say so."""
-    return {**DEFAULTS, **cfg}["init"] == "random"
+    return with_defaults("jukebox", cfg)["init"] == "random"
 
 
 # ----------------------------------------------------------------------------- weights
@@ -192,7 +150,7 @@ def weight_urls(model: str) -> dict[str, str]:
 
 
 def weights_dir(cfg: dict) -> Path:
-    return Path(os.path.expanduser(str({**DEFAULTS, **cfg}["weights_dir"])))
+    return Path(os.path.expanduser(str(with_defaults("jukebox", cfg)["weights_dir"])))
 
 
 def require_weights(model: str, directory: Path) -> dict[str, Path]:

@@ -4,39 +4,16 @@ The network, quantisation and sampler live in :mod:`augeval.generators.samplernn
 trains it (:meth:`SampleRNNGenerator.fit`) and continues real primes with it
 (:meth:`SampleRNNGenerator.generate`).
 
-Configuration keys (``cfg``; defaults in :data:`DEFAULTS` are the paper's; "demo" values train in
-about 80 s on one CPU core on the demo corpus and reach ~3.5 validation bits per sample):
-
-==================  ===========  ==========================================================
-key                 default      meaning (demo value)
-==================  ===========  ==========================================================
-sample_rate         16000        audio rate of training, primes and output
-frame_sizes         [16, 4]      frame tiers, bottom-up; lookback = their product (demo same)
-dim                 1024         GRU / MLP width (demo 64)
-n_rnn               2            GRU layers per frame tier (demo 1)
-q_levels            256          quantisation levels
-quantization        mu_law       ``mu_law`` or ``linear`` (the reference code's)
-seq_len             1024         truncated-BPTT segment in samples, a multiple of the lookback
-                                 (demo 256)
-chunk_seconds       8.0          one training example, cut into ``seq_len`` segments with the
-                                 hidden state carried across them (demo 1.0)
-batch_size          128          examples per step (demo 16)
-lr                  1e-3         Adam learning rate
-grad_clip           1.0          every gradient value clipped to [-grad_clip, grad_clip]
-steps               100000       optimiser steps, one per ``seq_len`` segment (demo 2000)
-val_every           1000         steps between validations (demo 250)
-save_every          val_every    steps between resumable ``train_state.pt`` saves
-checkpoint_minutes  30           also save every that many minutes; a SIGTERM/SIGUSR1 saves
-                                 at the next step and stops (:mod:`augeval.preempt`)
-val_chunks          64           fixed validation excerpts of ``chunk_seconds`` (demo 8)
-loader_workers      4            threads decoding training audio ahead of the model (demo 2)
-prime_seconds       4.0          prime read from each source at ``offset_s``
-clip_seconds        10.0         generated continuation (demo 10: ~0.6 s/clip at batch 32)
-temperature         1.0          sampling temperature; ≤ 0 is greedy
-gen_batch_size      32           sources continued together (rows are independent)
-include_prime       false        false: the WAV is the continuation only; true: prime + it
-device              auto         ``auto`` (cuda if available), ``cpu`` or ``cuda[:n]``
-==================  ===========  ==========================================================
+Configuration keys (``cfg``): see ``workflow/schemas/config.schema.yaml``, block
+``generators.samplernn`` (or ``config/README.md``); its defaults are the reference best config at
+paper size, filled in by :func:`resolve_config`. The demo's sizes (``config/config.yaml``) train
+in about 80 s on one CPU core on the demo corpus and reach ~3.5 validation bits per sample.
+``frame_sizes`` are the frame tiers bottom-up (the lookback is their product; ``seq_len`` must be
+a multiple of it); ``chunk_seconds`` is one training example, cut into ``seq_len`` segments with
+the hidden state carried across them; ``save_every`` null means ``val_every``;
+``checkpoint_minutes`` also saves every that many minutes, and a SIGTERM/SIGUSR1 saves at the
+next step and stops (:mod:`augeval.preempt`); ``include_prime`` false writes the continuation
+only, true the prime and it.
 
 Training streams random ``chunk_seconds`` excerpts (track drawn in proportion to ``duration_s``,
 offset uniform) decoded by a small thread pool one batch ahead, so the data set is never held in
@@ -82,6 +59,7 @@ from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.device import resolve_device
 from augeval.digest import json_digest
 from augeval.errors import CheckpointError, ConfigError, DataError
+from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.samplernn_model import (
     QUANTIZATIONS,
@@ -91,7 +69,7 @@ from augeval.generators.samplernn_model import (
     dequantize,
     quantize,
 )
-from augeval.preempt import DEFAULT_MINUTES, Preemption
+from augeval.preempt import Preemption
 from augeval.train_state import TrainState
 
 __all__ = [
@@ -107,31 +85,8 @@ __all__ = [
 
 log = logging.getLogger("augeval.generators.samplernn")
 
-DEFAULTS = {
-    "sample_rate": 16000,
-    "frame_sizes": [16, 4],
-    "dim": 1024,
-    "n_rnn": 2,
-    "q_levels": 256,
-    "quantization": "mu_law",
-    "seq_len": 1024,
-    "chunk_seconds": 8.0,
-    "batch_size": 128,
-    "lr": 1e-3,
-    "grad_clip": 1.0,
-    "steps": 100000,
-    "val_every": 1000,
-    "save_every": None,  # None: val_every
-    "checkpoint_minutes": DEFAULT_MINUTES,
-    "val_chunks": 64,
-    "loader_workers": 4,
-    "prime_seconds": 4.0,
-    "clip_seconds": 10.0,
-    "temperature": 1.0,
-    "gen_batch_size": 32,
-    "include_prime": False,
-    "device": "auto",
-}
+# The schema's defaults (workflow/schemas/config.schema.yaml, generators.samplernn), for reference.
+DEFAULTS = generator_defaults("samplernn")
 MODEL_KEYS = ("frame_sizes", "dim", "n_rnn", "q_levels", "quantization", "sample_rate")
 # Keys that change what training computes (the resumable state's digest covers these only).
 TRAIN_KEYS = MODEL_KEYS + (
@@ -152,10 +107,10 @@ GENERATED_COLUMNS = list(
 
 def resolve_config(cfg: dict) -> dict:
     """Defaults filled in and checked; raises ConfigError naming the bad key."""
-    unknown = set(cfg) - set(DEFAULTS)
+    unknown = set(cfg) - set(generator_keys("samplernn"))
     if unknown:
         raise ConfigError(f"samplernn: unknown config keys {sorted(unknown)}")
-    c = DEFAULTS | dict(cfg)
+    c = with_defaults("samplernn", cfg)
     if c["save_every"] is None:
         c["save_every"] = c["val_every"]
     fs = c["frame_sizes"]
