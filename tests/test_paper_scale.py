@@ -5,19 +5,17 @@ Golden numbers come from the dataset's published facts and the paper's label fil
 """
 
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO, job_counts, snakemake
 
 from augeval.data.labels import make_labelset
 from augeval.data.manifest import build_manifest
 from augeval.data.mtg import SPLITS, read_metadata, read_tag_list
 
-REPO = Path(__file__).resolve().parents[1]
 MTG = REPO / "resources" / "mtg-jamendo"
 CONFIG = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
 SPLIT_DIR = MTG / "splits" / CONFIG["data"]["split"]
@@ -168,28 +166,14 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     return jobs
 
 
-def job_table(out: str) -> dict[str, int]:
-    """The first 'Job stats' table of a dry run."""
-    lines = out.splitlines()
-    start = lines.index("Job stats:") + 3
-    table = {}
-    for line in lines[start:]:
-        parts = line.split()
-        if len(parts) != 2:
-            break
-        table[parts[0]] = int(parts[1])
-    return table
-
-
 def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     for part in ("config", "resources"):
         shutil.copytree(REPO / part, tmp_path / part)
     assert not Path(CONFIG["data"]["audio_root"]).exists()
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", "config/mtg_jamendo.yaml"]
-    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=300)
+    args = ["--configfile", "config/mtg_jamendo.yaml", "-n", "--cores", "4"]
+    proc = snakemake(tmp_path, *args, config=None, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = job_table(proc.stdout)
+    table = job_counts(proc.stdout, total=True)
     assert table == expected_jobs(CONFIG)
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks
     assert table["total"] == 198 + 28 + 10 + 5
