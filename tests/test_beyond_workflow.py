@@ -5,10 +5,12 @@ import copy
 import functools
 
 import pandas as pd
+import pytest
 from helpers import SMALL, job_blocks, job_counts, run_config
 
 # run(tmp_path, cfg, *args, check=True): snakemake on cfg (written to tmp_path/config.yaml)
 run = functools.partial(run_config, timeout=600)
+pytestmark = pytest.mark.workflow
 
 
 def with_(**sections):

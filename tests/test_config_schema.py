@@ -108,6 +108,7 @@ def test_oracle_on_real_data_says_why():
     assert "held-out" in line  # and says why
 
 
+@pytest.mark.workflow
 def test_generator_typo_is_caught_by_snakemake_before_any_job(tmp_path):
     cfg = copy.deepcopy(load("config.yaml"))
     cfg["generators"]["ddps"] = cfg["generators"].pop("ddsp")

@@ -213,6 +213,7 @@ def test_checksum_list_format(tmp_path):
         read_checksums(bad)
 
 
+@pytest.mark.workflow
 def test_download_rule_fetches_every_listed_archive(tmp_path, server):
     """The real workflow: `snakemake download_audio` against the local server."""
     names = [f"autotagging_moodtheme_audio-{i:02d}.tar" for i in (0, 1)]

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from helpers import REPO, snakemake
 
 from augeval.malloc import MMAP_THRESHOLD, SETTINGS, apply_malloc_defaults
@@ -21,6 +22,7 @@ def test_an_environment_that_sets_either_keeps_its_choice():
         assert env == {key: "12345"}
 
 
+@pytest.mark.workflow
 def test_snakemake_jobs_inherit_them(tmp_path):
     """Applied at parse time, as workflow/rules/common.smk does, they reach a job's process."""
     snakefile = tmp_path / "Snakefile"

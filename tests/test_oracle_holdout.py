@@ -3,6 +3,7 @@
 import shutil
 
 import pandas as pd
+import pytest
 import yaml
 from helpers import REPO, TINY, planned_jobs, snakemake
 
@@ -16,6 +17,7 @@ HOLDOUT = dict(
 )
 
 
+@pytest.mark.workflow
 def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(HOLDOUT))
     target = "results/augment/oracle/emotion/train.tsv"
@@ -49,6 +51,7 @@ def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     assert (augmented["source"] == "real").sum() == len(train)
 
 
+@pytest.mark.workflow
 def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")
@@ -71,6 +74,7 @@ def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
     assert {"carve_oracle_holdout", "make_pool_manifest", "generate_control"} <= jobs
 
 
+@pytest.mark.workflow
 def test_an_oracle_under_another_name_gets_the_same_holdout(tmp_path):
     """The hold-out follows kind: oracle, not the entry's name."""
     shutil.copytree(REPO / "config", tmp_path / "config")

@@ -166,6 +166,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     return jobs
 
 
+@pytest.mark.workflow
 def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     for part in ("config", "resources"):
         shutil.copytree(REPO / part, tmp_path / part)

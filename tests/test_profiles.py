@@ -12,6 +12,7 @@ import pytest
 import yaml
 from helpers import REPO, planned_resources, snakemake
 
+pytestmark = pytest.mark.workflow  # a real paper-scale dry-run
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
 GPU_RULES = {"train_classifier", "train_generator", "generate_model", "generate_jukebox"}
 

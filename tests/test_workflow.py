@@ -174,6 +174,7 @@ def test_html_report_has_the_tables_and_figures(tiny_run):
         assert len(entry["caption"]) > 100 and "{{" not in entry["caption"], path
 
 
+@pytest.mark.workflow
 def test_dry_run_plans_the_paper_scale_config(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")
@@ -187,6 +188,7 @@ def test_dry_run_plans_the_paper_scale_config(tmp_path):
     assert any(line.split() == ["mel_shard", "48"] for line in out.splitlines())
 
 
+@pytest.mark.workflow
 def test_schema_violation_is_reported_before_any_job(tmp_path):
     bad = dict(TINY, trials=0)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(bad))
