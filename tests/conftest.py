@@ -3,6 +3,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
+# a test that launches snakemake must be marked workflow or slurm; pytester tests that guard
+pytest_plugins = ["snakemake_guard", "pytester"]
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
