@@ -1,8 +1,11 @@
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
+# a test that launches snakemake must be marked workflow or slurm; pytester tests that guard
+pytest_plugins = ["snakemake_guard", "pytester"]
+
 DATA = Path(__file__).resolve().parent / "data"
 
 

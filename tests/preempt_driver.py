@@ -38,7 +38,8 @@ def main(model: str, root: Path, on_step=report_step) -> None:
 
     checkpoint = root / "run" / "checkpoint.pt"
     if model == "classifier":
-        from test_classifier_train import CFG, CLASSES, N_MELS, fake_cache
+        from helpers import CLASSES, N_MELS, fake_cache
+        from helpers import CLASSIFIER_CFG as CFG
 
         from augeval.classifier.train import train_classifier
         from augeval.features import MelStore

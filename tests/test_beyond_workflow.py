@@ -3,62 +3,17 @@ of a small config, and a real run of the tiny part of the DAG that builds a CAS 
 
 import collections
 import copy
+import functools
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from test_workflow import TINY
+from helpers import REPO, SMALL, job_blocks, job_counts, job_wildcards, run_config, runs_of
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-
-# The workflow test's tiny config, smaller still: one shard, one epoch, the two cheap controls.
-SMALL = copy.deepcopy(TINY) | {
-    "seed": 3,
-    "data": TINY["data"] | {"demo": TINY["data"]["demo"] | {"n_tracks": 24}},
-    "features": TINY["features"] | {"shards": 1},
-    "classifier": TINY["classifier"]
-    | {"augment": {}, "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 1}]},
-    "augment": {"fraction": 0.3},
-    "generators": {"copy": {"clip_seconds": 2}, "noise": {"clip_seconds": 2}},
-}
-
-
-def run(tmp_path, cfg, *args, check=True):
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
-    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=600)
-    if check and proc.returncode != 0:
-        pytest.fail(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def job_counts(proc):
-    """{rule: count} from the job-stats table of a (dry-)run."""
-    lines = (proc.stdout + proc.stderr).splitlines()
-    table = lines[lines.index("Job stats:") + 3 :]
-    rows = [line.split() for line in table[: table.index("")]]
-    return {r[0]: int(r[1]) for r in rows if r[0] != "total"}
-
-
-def job_blocks(proc, rule):
-    """The text block (input/output/...) of every planned job of ``rule``."""
-    text = proc.stdout + proc.stderr
-    blocks = text.split("\nrule ")[1:] + text.split("\nlocalrule ")[1:]
-    return [b for b in blocks if b.startswith(f"{rule}:")]
-
-
-def runs_of(proc, rule):
-    """{run: number of planned jobs} of ``rule`` (its jobs' ``run`` wildcard)."""
-    runs = collections.Counter()
-    for block in job_blocks(proc, rule):
-        wildcards = block.split("wildcards: ")[1].splitlines()[0]
-        runs[dict(kv.split("=", 1) for kv in wildcards.split(", "))["run"]] += 1
-    return dict(runs)
+# run(tmp_path, cfg, *args, check=True): snakemake on cfg (written to tmp_path/config.yaml)
+run = functools.partial(run_config, timeout=600)
+pytestmark = pytest.mark.workflow
 
 
 def with_(**sections):
@@ -166,10 +121,7 @@ def test_demo_sweeps_and_cas_every_generator_of_every_kind(tmp_path):
     n_sets, n_trials = 2, demo["trials"]
     generated = collections.Counter()
     for rule in ("generate_clips", "generate_clips_gpu"):
-        for block in job_blocks(proc, rule):
-            wildcards = block.split("wildcards: ")[1].splitlines()[0]
-            w = dict(kv.split("=", 1) for kv in wildcards.split(", "))
-            generated[w["generator"], w["run"]] += 1
+        generated.update((w["generator"], w["run"]) for w in job_wildcards(proc, rule))
     assert generated == {(g, run): n_sets for g in gens for run in ["main", *extra]}
     trained = {"main": (1 + len(gens)) * n_sets * n_trials}
     trained |= {"cas": len(gens) * n_sets * n_trials, "frac-0.1": len(gens) * n_sets * n_trials}

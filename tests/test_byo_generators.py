@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -15,13 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import yaml
+from helpers import REPO, run_config
 
 from augeval.digest import sha256_file
 from augeval.errors import DataError, GeneratorError
 from augeval.generators.external import check_clip, draw_samples
 
-REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "tests" / "data" / "byo" / "toy_generator.py"
 QUADRANTS = (
     "activated_pleasant", "deactivated_pleasant", "activated_unpleasant", "deactivated_unpleasant",
@@ -66,15 +64,8 @@ def config(tmp: Path, generators: dict) -> dict:
     }  # fmt: skip
 
 
-def run(workdir: Path, cfg: dict, *targets: str, check: bool = True):
-    (workdir / "cfg.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "cfg.yaml"),
-           "--cores", "1", *targets]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        pytest.fail(f"snakemake failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return proc
+# run(workdir, cfg, *targets, check=True): snakemake --cores 1 on cfg (written to workdir/cfg.yaml)
+run = functools.partial(run_config, name="cfg.yaml", cores=1, timeout=900)
 
 
 @pytest.mark.workflow

@@ -1,9 +1,10 @@
 """The training loop learns, selects on validation, writes loadable checkpoints and resumes."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
+from helpers import CLASSES, N_MELS, fake_cache
+from helpers import CLASSIFIER_CFG as CFG
 
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier.predict import predict_manifest
@@ -11,47 +12,6 @@ from augeval.classifier.train import train_classifier
 from augeval.errors import CheckpointError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
-
-CLASSES = ["a", "b", "c"]
-N_MELS = 24
-
-
-def fake_cache(tmp_path, n_per_class=10, seed=0):
-    """Mels whose class lights up a band of mel bins (plus noise), as a one-shard cache."""
-    rng = np.random.default_rng(seed)
-    mels, rows, start = [], [], 0
-    manifest = []
-    for i in range(n_per_class * len(CLASSES)):
-        k = i % len(CLASSES)
-        n = int(rng.integers(40, 90))
-        mel = rng.normal(-60, 6, size=(N_MELS, n))
-        mel[k * 8 : k * 8 + 8] += 25
-        mels.append(mel.astype(np.float16))
-        rows.append((f"t{i}", "shard-0.npy", start, n))
-        start += n
-        manifest.append((f"t{i}", f"{i}.wav", 1.0, CLASSES[k], "real"))
-    np.save(tmp_path / "shard-0.npy", np.concatenate(mels, axis=1))
-    index = pd.DataFrame(rows, columns=["track_id", "shard", "start", "n_frames"])
-    index.to_csv(tmp_path / "shard-0.tsv", sep="\t", index=False)
-    df = pd.DataFrame(manifest, columns=["track_id", "path", "duration_s", "labels", "source"])
-    return df, [str(tmp_path / "shard-0.tsv")]
-
-
-CFG = {
-    "pretrained": "none",
-    "width_mult": 0.25,
-    "input_frames": 64,
-    "chunk_frames": 32,
-    "batch_size": 6,
-    "crop": "random",
-    "selection_metric": "roc_auc_macro",
-    "augment": {"resized_crop_p": 0.3, "specaugment_p": 0.3, "mixup": True, "mixup_alpha": 0.2},
-    "schedule": [
-        {"optimizer": "adam", "lr": 2e-3, "epochs": 4},
-        {"optimizer": "sgd", "lr": 1e-3, "epochs": 2, "reload_best": True},
-    ],
-}
-
 
 # Learning is checked without augmentation (it slows learning on such tiny data); the resume
 # test keeps every augmentation on so that their random streams are part of what must resume.

@@ -1,13 +1,12 @@
 """config/README.md documents every key of the config schema and is generated from it."""
 
 import re
-from pathlib import Path
 
 import yaml
+from helpers import REPO
 
 from augeval.config_doc import iter_keys, render_repo
 
-REPO = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 
 

@@ -1,13 +1,12 @@
 """The shipped configs satisfy the schema; typical mistakes are caught before any job runs."""
 
 import copy
-from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from helpers import REPO, snakemake
 
-REPO = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 
 
@@ -109,18 +108,13 @@ def test_oracle_on_real_data_says_why():
     assert "held-out" in line  # and says why
 
 
+@pytest.mark.workflow
 def test_generator_typo_is_caught_by_snakemake_before_any_job(tmp_path):
-    import subprocess
-    import sys
-
     cfg = copy.deepcopy(load("config.yaml"))
     cfg["generators"]["ddps"] = cfg["generators"].pop("ddsp")
     cfg["labels"]["emotion_mapping"] = str(REPO / "config/emotion_mapping.tsv")
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "bad.yaml"), "-n"]
-    cmd += ["--cores", "1"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    proc = snakemake(tmp_path, "-n", config="bad.yaml", cores=1, check=False, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert (

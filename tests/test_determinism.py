@@ -3,16 +3,13 @@ byte-identical metric and prediction TSVs; then a corrupted audio file under bot
 ``data.on_bad_audio`` policies. Baseline only, one label set, one trial (~1 min per run on 2 cores).
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from test_report import results_in_report
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers import REPO, results_in_report
+from helpers import snakemake as run_snakemake
 
 TINY = {
     "seed": 11,
@@ -62,9 +59,7 @@ RESULTS = [
 
 
 def snakemake(workdir, *args, config="tiny.yaml"):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), "--configfile", str(workdir / config), "--cores", "2"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=600)
+    return run_snakemake(workdir, *args, config=config, cores=2, check=False, timeout=600)
 
 
 def run_tiny(workdir):

@@ -4,8 +4,6 @@ import hashlib
 import io
 import re
 import shutil
-import subprocess
-import sys
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import REPO, snakemake
 
 from augeval.data.download import (
     STAMP_DIR,
@@ -24,8 +23,6 @@ from augeval.data.download import (
     read_checksums,
     unpack_archive,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def make_tar(folder: str, n_files: int = 3, size: int = 20_000, seed: int = 0) -> bytes:
@@ -216,6 +213,7 @@ def test_checksum_list_format(tmp_path):
         read_checksums(bad)
 
 
+@pytest.mark.workflow
 def test_download_rule_fetches_every_listed_archive(tmp_path, server):
     """The real workflow: `snakemake download_audio` against the local server."""
     names = [f"autotagging_moodtheme_audio-{i:02d}.tar" for i in (0, 1)]
@@ -227,9 +225,9 @@ def test_download_rule_fetches_every_listed_archive(tmp_path, server):
     cfg["data"]["audio_root"] = str(tmp_path / "audio")
     cfg["data"]["download"] = {"base_url": server.url, "checksums": "sums.txt", "retries": 0}
     (tmp_path / "dl.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "dl.yaml"), "--cores", "2"]
-    proc = subprocess.run([*cmd, "download_audio"], capture_output=True, text=True, timeout=300)
+    proc = snakemake(
+        tmp_path, "download_audio", config="dl.yaml", cores=2, check=False, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for i, archive in enumerate(archives):
         receipt = pd.read_csv(tmp_path / f"results/download/{archive.stem}.tsv", sep="\t")

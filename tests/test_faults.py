@@ -10,7 +10,8 @@ import time
 
 import pytest
 import torch
-from test_classifier_train import CFG, CLASSES, N_MELS, fake_cache
+from helpers import CLASSES, N_MELS, fake_cache
+from helpers import CLASSIFIER_CFG as CFG
 
 from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.classifier.predict import predict_manifest

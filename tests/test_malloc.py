@@ -1,8 +1,9 @@
 """augeval.malloc: the glibc settings every workflow job inherits."""
 
 import os
-import subprocess
-import sys
+
+import pytest
+from helpers import REPO, snakemake
 
 from augeval.malloc import MMAP_THRESHOLD, SETTINGS, apply_malloc_defaults
 
@@ -21,12 +22,12 @@ def test_an_environment_that_sets_either_keeps_its_choice():
         assert env == {key: "12345"}
 
 
+@pytest.mark.workflow
 def test_snakemake_jobs_inherit_them(tmp_path):
     """Applied at parse time, as workflow/rules/common.smk does, they reach a job's process."""
     snakefile = tmp_path / "Snakefile"
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     snakefile.write_text(
-        f"sys.path.insert(0, {repo + '/src'!r})\n"
+        f"sys.path.insert(0, {str(REPO / 'src')!r})\n"
         "from augeval.malloc import apply_malloc_defaults\n"
         "apply_malloc_defaults()\n"
         "rule env:\n"
@@ -34,10 +35,8 @@ def test_snakemake_jobs_inherit_them(tmp_path):
         "    shell: 'env | grep ^MALLOC_ | sort > {output}'\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(tmp_path),
-         "--cores", "1", "--quiet"],
-        check=True, env=env, capture_output=True,
-    )  # fmt: skip
+    snakemake(
+        tmp_path, "--cores", "1", "--quiet", snakefile=snakefile, config=None, env=env, timeout=None
+    )
     lines = (tmp_path / "env.txt").read_text().split()
     assert lines == sorted(f"{k}={v}" for k, v in SETTINGS.items())

@@ -1,11 +1,11 @@
 """The oracle's hold-out mode run by the real snakemake: the demo corpus stands in for real data."""
 
 import shutil
-import subprocess
 
 import pandas as pd
+import pytest
 import yaml
-from test_workflow import REPO, SNAKEMAKE, TINY, planned_jobs, snakemake
+from helpers import REPO, TINY, planned_jobs, snakemake
 
 from augeval.data.mtg import read_metadata
 
@@ -17,6 +17,7 @@ HOLDOUT = dict(
 )
 
 
+@pytest.mark.workflow
 def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(HOLDOUT))
     target = "results/augment/oracle/emotion/main/train.tsv"
@@ -49,43 +50,40 @@ def test_oracle_copies_held_out_artists_that_no_classifier_trains_on(tmp_path):
     assert (augmented["source"] == "real").sum() == len(train)
 
 
+@pytest.mark.workflow
 def test_paper_scale_oracle_needs_a_holdout_and_plans_with_one(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")
     paper = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "1"]
+
+    def dry_run(config):
+        return snakemake(tmp_path, "-n", config=config, cores=1, check=False, timeout=None)
 
     paper["generators"] = {"oracle": {"clip_seconds": 10}}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(paper))
-    bad = subprocess.run(
-        [*cmd, "--configfile", str(tmp_path / "bad.yaml")], capture_output=True, text=True
-    )
+    bad = dry_run("bad.yaml")
     assert bad.returncode != 0
     assert "holdout_fraction" in bad.stdout + bad.stderr
 
     paper["generators"] = {"oracle": {"clip_seconds": 10, "holdout_fraction": 0.05}}
     (tmp_path / "good.yaml").write_text(yaml.safe_dump(paper))
-    good = subprocess.run(
-        [*cmd, "--configfile", str(tmp_path / "good.yaml")], capture_output=True, text=True
-    )
+    good = dry_run("good.yaml")
     assert good.returncode == 0, good.stderr[-3000:]
     jobs = planned_jobs(good)
     assert {"carve_oracle_holdout", "make_pool_manifest", "generate_clips"} <= jobs
 
 
+@pytest.mark.workflow
 def test_an_oracle_under_another_name_gets_the_same_holdout(tmp_path):
     """The hold-out follows kind: oracle, not the entry's name."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")
     paper = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "-n", "--cores", "1"]
 
     def dry_run(generators):
         paper["generators"] = generators
         (tmp_path / "c.yaml").write_text(yaml.safe_dump(paper))
-        return subprocess.run(
-            [*cmd, "--configfile", str(tmp_path / "c.yaml")], capture_output=True, text=True
-        )
+        return snakemake(tmp_path, "-n", config="c.yaml", cores=1, check=False, timeout=None)
 
     bad = dry_run({"held": {"kind": "oracle", "clip_seconds": 10}})
     assert bad.returncode != 0

@@ -7,19 +7,17 @@ Golden numbers come from the dataset's published facts and the paper's label fil
 import collections
 import copy
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO, job_counts, run_config, runs_of, snakemake
 
 from augeval.data.labels import make_labelset
 from augeval.data.manifest import build_manifest
 from augeval.data.mtg import SPLITS, read_metadata, read_tag_list
 
-REPO = Path(__file__).resolve().parents[1]
 MTG = REPO / "resources" / "mtg-jamendo"
 CONFIG = yaml.safe_load((REPO / "config" / "mtg_jamendo.yaml").read_text())
 SPLIT_DIR = MTG / "splits" / CONFIG["data"]["split"]
@@ -170,46 +168,22 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     return jobs
 
 
-def job_table(out: str) -> dict[str, int]:
-    """The first 'Job stats' table of a dry run."""
-    lines = out.splitlines()
-    start = lines.index("Job stats:") + 3
-    table = {}
-    for line in lines[start:]:
-        parts = line.split()
-        if len(parts) != 2:
-            break
-        table[parts[0]] = int(parts[1])
-    return table
-
-
+@pytest.mark.workflow
 def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     for part in ("config", "resources"):
         shutil.copytree(REPO / part, tmp_path / part)
     assert not Path(CONFIG["data"]["audio_root"]).exists()
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", "config/mtg_jamendo.yaml"]
-    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=300)
+    args = ["--configfile", "config/mtg_jamendo.yaml", "-n", "--cores", "4"]
+    proc = snakemake(tmp_path, *args, config=None, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = job_table(proc.stdout)
+    table = job_counts(proc.stdout, total=True)
     assert table == expected_jobs(CONFIG)
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks
     assert table["total"] == 198 + 28 + 10 + 5
     assert "download" not in proc.stdout  # fetching the audio is opt-in
 
 
-def run_counts(out: str, rule: str) -> dict[str, int]:
-    """{run wildcard: planned jobs} of ``rule`` in a dry run's job blocks."""
-    counts = collections.Counter()
-    for block in out.split("\nrule ")[1:]:
-        if block.startswith(f"{rule}:") and "wildcards: " in block:
-            wildcards = dict(
-                kv.split("=", 1) for kv in block.split("wildcards: ")[1].splitlines()[0].split(", ")
-            )
-            counts[wildcards["run"]] += 1
-    return dict(counts)
-
-
+@pytest.mark.workflow
 def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
     """The paper config, every generator kind, every view (Table III, ratio sweep, distance,
     CAS) on both label sets: one chain of rules plans it all, each view a value of {run}."""
@@ -227,26 +201,21 @@ def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
     gens = list(cfg["generators"])
     cfg["augment"]["fractions"] = [0.01, 0.05, 0.1]
     cfg |= {"sweep": {}, "cas": {}, "distance": {}}  # every generator, every label set
-    (tmp_path / "every_view.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "every_view.yaml")]
-    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout
+    out = run_config(tmp_path, cfg, "-n", "--cores", "4", timeout=600).stdout
     n_sets, n_trials, n_gens = len(cfg["labelsets"]), cfg["trials"], len(gens)
     sweep = {"frac-0.01": n_gens * n_sets, "frac-0.1": n_gens * n_sets}  # 0.05 is main
     per_run = {"main": n_gens * n_sets} | sweep
-    assert run_counts(out, "plan_augmentation") == per_run
-    generated = collections.Counter(run_counts(out, "generate_clips"))
-    generated.update(run_counts(out, "generate_clips_gpu"))
+    assert runs_of(out, "plan_augmentation") == per_run
+    generated = collections.Counter(runs_of(out, "generate_clips"))
+    generated.update(runs_of(out, "generate_clips_gpu"))
     assert dict(generated) == per_run
-    assert run_counts(out, "mel_generated") == per_run
+    assert runs_of(out, "mel_generated") == per_run
     trained = {"main": (1 + n_gens) * n_sets * n_trials, "cas": n_gens * n_sets * n_trials}
     trained |= {run: n * n_trials for run, n in sweep.items()}
     for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
-        assert run_counts(out, rule) == trained, rule
-    assert run_counts(out, "make_train_manifest") == per_run | {"cas": n_gens * n_sets}
+        assert runs_of(out, rule) == trained, rule
+    assert runs_of(out, "make_train_manifest") == per_run | {"cas": n_gens * n_sets}
     # DDSP: train and validation features once, the sources of every run that generates
-    assert job_table(out)["ddsp_features"] == n_sets * (2 + 3)
+    assert job_counts(out)["ddsp_features"] == n_sets * (2 + 3)
     for view in ("summarize_ratio_sweep", "make_cas_table", "frechet_distances"):
-        assert job_table(out)[view] == n_sets, view
+        assert job_counts(out)[view] == n_sets, view

@@ -6,34 +6,15 @@ a dry-run submits nothing), so the resources checked are the ones the SLURM plug
 """
 
 import collections
-import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO, planned_resources, snakemake
 
-REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow  # a real paper-scale dry-run
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
 GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu"}
-
-
-def plan(proc_output: str):
-    """(rule, resources) per job, and the SLURM submission units (a group job is one)."""
-    jobs, units, rule = [], collections.Counter(), None
-    for line in proc_output.splitlines():
-        if m := re.match(r"\[.*\] Group job (\S+)", line):
-            units[f"group {m.group(1)}"] += 1
-        if m := re.match(r"(\s*)(?:local)?rule (\S+):$", line):
-            rule = m.group(2)
-            if not m.group(1):  # not inside a group job
-                units[rule] += 1
-        if rule and (m := re.match(r"\s*resources: (.*)$", line)):
-            jobs.append((rule, dict(kv.split("=", 1) for kv in m.group(1).split(", "))))
-            rule = None
-    return jobs, units
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +22,10 @@ def paper_plan(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("paper")
     for name in ("config", "resources"):
         shutil.copytree(REPO / name, workdir / name)
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), "--profile", str(PROFILE.parent), "-n"]
-    cmd += ["--configfile", "config/mtg_jamendo.yaml"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    args = ["--profile", str(PROFILE.parent), "-n", "--configfile", "config/mtg_jamendo.yaml"]
+    proc = snakemake(workdir, *args, config=None, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return plan(proc.stdout + proc.stderr)
+    return planned_resources(proc)
 
 
 def test_production_profile_requests_gpus_for_exactly_the_gpu_rules(paper_plan):

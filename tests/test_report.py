@@ -1,12 +1,11 @@
 """Every figure and table meant for people is a report item with a caption that renders."""
 
-import json
 import re
 from pathlib import Path
 
 import jinja2
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 RULES = sorted((REPO / "workflow/rules").glob("*.smk"))
 
 
@@ -19,13 +18,6 @@ def report_items():
             caption = re.search(r"caption=\"([^\"]+)\"", match.group(2))
             items.append((smk, match.group(1), caption and caption.group(1)))
     return items
-
-
-def results_in_report(html: str) -> dict:
-    """The report's result entries (path -> name, caption, labels, ...), from its embedded JSON."""
-    match = re.search(r"var results = (\{.*?\});\n", html, flags=re.DOTALL)
-    assert match, "no results in the report"
-    return json.loads(match.group(1))
 
 
 def test_every_report_item_has_a_caption_that_renders():

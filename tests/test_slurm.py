@@ -14,14 +14,13 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from test_workflow import TINY, planned_jobs
+from helpers import REPO, TINY, planned_jobs
+from helpers import snakemake as run_snakemake
 
-REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 PROFILES = ["--profile", str(REPO / "profiles/slurm")]
 PROFILES += ["--profile", str(REPO / "tests/slurm/profile")]  # the CI overlay: no GPUs
@@ -63,10 +62,10 @@ def cluster():
 
 
 def snakemake(workdir, *args, config="small.yaml"):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), *PROFILES, *args, "--configfile", config]
     env = os.environ | {"PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, cwd=workdir, env=env)
+    proc = run_snakemake(
+        workdir, *PROFILES, *args, config=config, check=False, timeout=1200, cwd=workdir, env=env
+    )
     if proc.returncode != 0:
         logs = sorted((workdir / ".snakemake/slurm_logs").rglob("*.log"))
         tail = logs[-1].read_text()[-3000:] if logs else ""

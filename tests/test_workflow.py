@@ -1,8 +1,6 @@
 """The real workflow, run by the real snakemake, on a tiny demo config in a temporary directory."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +8,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
-from test_report import results_in_report
+from helpers import REPO, TINY, planned_jobs, results_in_report, snakemake
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 VARIANTS = ("baseline", "copy", "noise", "samplernn", "ddsp")
 COPIED = (
     "Snakefile",
@@ -21,106 +17,6 @@ COPIED = (
     "src",
     "envs",
 )  # a private copy, so a test may edit workflow code
-
-TINY = {
-    "seed": 7,
-    "trials": 2,
-    "labelsets": ["mood", "emotion"],
-    "data": {
-        "source": "demo",
-        "split": "split-0",
-        "demo": {"n_tracks": 40, "clip_seconds": [3, 4], "multi_label_fraction": 0.3},
-    },
-    "labels": {
-        "tags": [
-            "happy",
-            "uplifting",
-            "calm",
-            "relaxing",
-            "dark",
-            "dramatic",
-            "melancholic",
-            "sad",
-        ],
-        "emotion_mapping": str(REPO / "config" / "emotion_mapping.tsv"),
-    },
-    "features": {
-        "sample_rate": 12000,
-        "n_fft": 512,
-        "hop_length": 256,
-        "n_mels": 96,
-        "f_min": 0,
-        "f_max": 6000,
-        "max_frames": 192,
-        "shards": 2,
-    },  # fmt: skip
-    "classifier": {
-        "pretrained": "none",
-        "width_mult": 0.25,
-        "input_frames": 128,
-        "chunk_frames": 64,
-        "batch_size": 8,
-        "crop": "random",
-        "selection_metric": "pr_auc_macro",
-        "augment": {"resized_crop_p": 0.33, "specaugment_p": 0.5, "mixup": True},
-        "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 2}],
-    },  # fmt: skip
-    "augment": {"fraction": 0.5},
-    "generators": {
-        "copy": {"clip_seconds": 3},
-        "noise": {"clip_seconds": 3},
-        "samplernn": {
-            "clip_seconds": 1,
-            "prime_seconds": 0.5,
-            "source_seconds": 0.5,
-            "frame_sizes": [4, 4],
-            "dim": 16,
-            "n_rnn": 1,
-            "seq_len": 64,
-            "chunk_seconds": 0.25,
-            "batch_size": 4,
-            "steps": 20,
-            "val_every": 10,
-            "val_chunks": 2,
-            "loader_workers": 0,
-        },
-        "ddsp": {
-            "clip_seconds": 2,
-            "hop": 256,
-            "f0_resolution": 0.5,
-            "n_harmonics": 8,
-            "n_noise_bands": 9,
-            "hidden": 16,
-            "batch_size": 4,
-            "epochs": 1,
-            "max_val_clips": 4,
-            "fft_sizes": [512, 256, 128],
-        },
-    },  # fmt: skip
-    "tables": {"n_bootstrap": 20},
-}
-
-
-def snakemake(workdir, *args, check=True):
-    snakefile = workdir / "repo" / "Snakefile"
-    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml")]
-    if snakefile.exists():
-        cmd[cmd.index("--snakefile") + 1] = str(snakefile)
-    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=1200)
-    if check and proc.returncode != 0:
-        pytest.fail(
-            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-        )
-    return proc
-
-
-def planned_jobs(proc):
-    """Rule names in the job-stats table of a (dry-)run."""
-    lines = (proc.stdout + proc.stderr).splitlines()
-    if "Job stats:" not in lines:
-        return set()
-    table = lines[lines.index("Job stats:") + 3 :]
-    return {line.split()[0] for line in table[: table.index("")] if line.split()[0] != "total"}
 
 
 @pytest.fixture(scope="module")
@@ -280,11 +176,12 @@ def test_html_report_has_the_tables_and_figures(tiny_run):
         assert len(entry["caption"]) > 100 and "{{" not in entry["caption"], path
 
 
+@pytest.mark.workflow
 def test_dry_run_plans_the_paper_scale_config(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "resources", tmp_path / "resources")
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", "config/mtg_jamendo.yaml"]
-    proc = subprocess.run([*cmd, "-n", "--cores", "4"], capture_output=True, text=True, timeout=300)
+    args = ["--configfile", "config/mtg_jamendo.yaml", "-n", "--cores", "4"]
+    proc = snakemake(tmp_path, *args, config=None, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert "train_classifier" in out and "demo_corpus" not in out
@@ -293,6 +190,7 @@ def test_dry_run_plans_the_paper_scale_config(tmp_path):
     assert any(line.split() == ["mel_shard", "48"] for line in out.splitlines())
 
 
+@pytest.mark.workflow
 def test_schema_violation_is_reported_before_any_job(tmp_path):
     bad = dict(TINY, trials=0)
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(bad))
