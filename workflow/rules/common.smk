@@ -75,7 +75,7 @@ VARIANTS = ["baseline"] + GENERATORS
 # Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
 HOLDOUT_ORACLES = [
     g
-    for g in generators_of_kinds(["oracle"])
+    for g in generators_where(holdout=True)
     if config["generators"][g].get("holdout_fraction")
 ]
 _HOLDOUT_FRACTIONS = {

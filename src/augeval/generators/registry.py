@@ -23,6 +23,8 @@ class Kind:
     the train/validation splits and of the sources.
     ``pretrained``: generation may load published weights (rule ``fetch_jukebox_weights``).
     ``control``: a reference point of the study, not a generative model.
+    ``holdout``: with ``holdout_fraction`` set, its sources come from an artist-disjoint hold-out
+    of train that no classifier trains on (rule ``carve_oracle_holdout``).
     ``sources``: how the policy draws this kind's sources: ``excerpts`` of real train tracks
     (primes or inputs), or ``samples`` (whole clips of the user's own, up to each class's budget).
     ``resources``: defaults of its jobs, overridden by ``generators.<name>.resources``.
@@ -35,6 +37,7 @@ class Kind:
     features: bool = False
     pretrained: bool = False
     control: bool = False
+    holdout: bool = False
     sources: str = "excerpts"
     threads: bool = True
     resources: dict = field(default_factory=dict)
@@ -75,7 +78,12 @@ REGISTRY: dict[str, Kind] = {
         Kind("copy", f"{_CONTROLS}:CopyControl", control=True, threads=False, resources=_CONTROL),
         Kind("noise", f"{_CONTROLS}:NoiseControl", control=True, threads=False, resources=_CONTROL),
         Kind(
-            "oracle", f"{_CONTROLS}:OracleControl", control=True, threads=False, resources=_CONTROL
+            "oracle",
+            f"{_CONTROLS}:OracleControl",
+            control=True,
+            holdout=True,
+            threads=False,
+            resources=_CONTROL,
         ),
         Kind("samples", f"{_EXTERNAL}:SamplesGenerator", sources="samples", resources=_OUTSIDE),
         Kind("command", f"{_EXTERNAL}:CommandGenerator", resources=_OUTSIDE),
