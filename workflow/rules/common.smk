@@ -68,7 +68,7 @@ DEMO_SAMPLES = [
 GPU_GENERATORS = [
     g
     for g in GENERATORS
-    if generator_resources(KIND[g], config["generators"][g]).get("gpu", 0) > 0
+    if generator_resources(KIND[g], config["generators"][g])["gpu"] > 0
 ]
 CPU_GENERATORS = [g for g in GENERATORS if g not in GPU_GENERATORS]
 VARIANTS = ["baseline"] + GENERATORS

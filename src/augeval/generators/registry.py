@@ -105,5 +105,13 @@ def generator_resources(kind: str, cfg: dict | None) -> dict:
 
 
 def generator_threads(kind: str, cfg: dict | None) -> int:
-    """Threads of a generator's jobs: ``threads:`` where the kind honours it, else 1."""
-    return int((cfg or {}).get("threads", 1)) if REGISTRY[kind].threads else 1
+    """Threads of a generator's jobs: ``threads:`` (default: the schema's) where the kind
+    honours it, else 1."""
+    if not REGISTRY[kind].threads:
+        return 1
+    cfg = cfg or {}
+    if "threads" in cfg:
+        return int(cfg["threads"])
+    from augeval.config_schema import defaults
+
+    return int(defaults(f"generators.{kind}")["threads"])
