@@ -7,6 +7,16 @@ Audio: every track a configured label set uses is opened and the part the pipeli
 the workflow listing every bad file and its reason; ``skip`` leaves the track out and records it in
 ``results/data/{labelset}/rejected.tsv``. The decision per case is tabled in the README.
 
+Silence is judged by energy over that window, as the mel cache will see it (downmixed to mono), not
+by its peak: lossy codecs leave noise in digital silence (a real OGG Vorbis file of silence peaks at
+-78.5 dBFS), and a lone click or a DC offset says nothing about music. The window is cut into
+:data:`FRAME_SECONDS` frames; a frame is *sound* when its RMS, with the frame's mean (DC) removed,
+is at least :data:`ACTIVE_FRAME_DBFS`; a window with less than :data:`MIN_ACTIVE_FRACTION` of its
+frames sound is rejected as silent. Quiet music (a soft piano piece at -40 dBFS RMS) is well above
+this; codec noise (about -90 dBFS RMS) and a near-silent fade are below. A track silent at its
+start for longer than the window is rejected even if music comes later: the classifier never reads
+that music.
+
 Splits: a track listed in two splits is an error (it would leak test data into training); an artist
 in two splits is a warning (the official MTG-Jamendo splits are artist-disjoint, so a shared
 artist means the metadata is not an official split).
@@ -33,13 +43,66 @@ log = logging.getLogger("augeval.data")
 POLICIES = ("error", "skip")
 AUDIT_COLUMNS = ["track_id", "path", "status", "reason", "labelsets"]
 REJECTED_COLUMNS = ["split", "track_id", "path", "reason"]
-SILENCE_DBFS = -80.0  # a decoded window whose peak is below this is silent
+FRAME_SECONDS = 0.1  # frames the checked window is cut into to measure its energy
+ACTIVE_FRAME_DBFS = -60.0  # a frame with (DC-removed) RMS at least this is sound, else silence
+MIN_ACTIVE_FRACTION = 0.25  # a window with less than this fraction of sound frames is silent
+_FLOOR_DBFS = -200.0  # the level reported for all-zero audio
 
 
 @dataclass(frozen=True)
 class AudioCheck:
     status: str  # ok | fixed | rejected
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """Levels of a decoded window: peak and RMS in dBFS, and the fraction of frames with sound."""
+
+    peak_dbfs: float
+    rms_dbfs: float  # DC removed per frame
+    active_fraction: float
+    seconds: float
+
+    @property
+    def silent(self) -> bool:
+        return self.active_fraction < MIN_ACTIVE_FRACTION
+
+
+def _dbfs(x: float) -> float:
+    return 20 * math.log10(x) if x > 0 else _FLOOR_DBFS
+
+
+def measure_loudness(data: np.ndarray, sample_rate: int) -> Loudness:
+    """Peak, RMS and sound-frame fraction of ``data`` (frames x channels, or mono), downmixed.
+
+    Frames are :data:`FRAME_SECONDS` long and non-overlapping (a window shorter than one frame is
+    one frame; a last partial frame is dropped); each frame's mean is removed before its RMS, so a
+    DC offset is not sound. A frame is sound when its RMS is at least :data:`ACTIVE_FRAME_DBFS`.
+    """
+    mono = np.asarray(data, dtype=np.float64)
+    if mono.ndim == 2:
+        mono = mono.mean(axis=1)
+    n = len(mono)
+    size = max(1, min(n, int(round(FRAME_SECONDS * sample_rate))))
+    frames = mono[: (n // size) * size].reshape(-1, size)
+    power = frames.var(axis=1)  # mean square about each frame's own mean
+    threshold = 10 ** (ACTIVE_FRAME_DBFS / 10)  # in power
+    return Loudness(
+        peak_dbfs=_dbfs(float(np.abs(mono).max())) if n else _FLOOR_DBFS,
+        rms_dbfs=_dbfs(math.sqrt(float(power.mean()))) if len(power) else _FLOOR_DBFS,
+        active_fraction=float((power >= threshold).mean()) if len(power) else 0.0,
+        seconds=n / sample_rate,
+    )
+
+
+def silence_reason(level: Loudness) -> str:
+    return (
+        f"silent: {level.active_fraction:.1%} of the first {level.seconds:.1f} s (the part the "
+        f"mel cache reads) is sound, less than the {MIN_ACTIVE_FRACTION:.0%} needed (sound: "
+        f"{FRAME_SECONDS:g} s frames with RMS >= {ACTIVE_FRAME_DBFS:g} dBFS, DC removed); "
+        f"RMS {level.rms_dbfs:.1f} dBFS, peak {level.peak_dbfs:.1f} dBFS"
+    )
 
 
 def check_audio_file(
@@ -90,12 +153,9 @@ def check_audio_file(
         )
     if not np.isfinite(data).all():
         return AudioCheck("rejected", "NaN or infinite samples")
-    peak = float(np.abs(data).max())
-    if peak == 0.0 or 20 * math.log10(peak) < SILENCE_DBFS:
-        return AudioCheck(
-            "rejected",
-            f"silent: peak below {SILENCE_DBFS:g} dBFS in the first {want / info.samplerate:.1f} s",
-        )
+    level = measure_loudness(data, info.samplerate)
+    if level.silent:
+        return AudioCheck("rejected", silence_reason(level))
     fixes = []
     if info.channels > 1:
         fixes.append(f"downmixed {info.channels} channels to mono")
