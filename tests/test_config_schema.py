@@ -123,3 +123,30 @@ def test_generator_typo_is_caught_by_snakemake_before_any_job(tmp_path):
     )
     assert "did you mean 'ddsp'?" in out
     assert "Job stats" not in out and not (tmp_path / "results").exists()  # nothing planned
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("argmax", None),
+        (["argmax", "test"], None),
+        (["validation"], None),
+        ("train", "tables.f1_thresholds: 'train' is not allowed; allowed values: test,"),
+        (["argmax", "train"], "tables.f1_thresholds[1]: 'train' is not allowed; allowed values:"),
+        (["test", "test"], "tables.f1_thresholds: ['test', 'test'] has non-unique elements"),
+        ([], "tables.f1_thresholds: [] should be non-empty"),
+    ],
+)
+def test_f1_thresholds_takes_one_mode_or_a_list(value, expected):
+    cfg = copy.deepcopy(load("config.yaml"))
+    cfg["tables"]["f1_thresholds"] = value
+    errors = config_errors(cfg, SCHEMA)
+    if expected is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_paper_config_reports_argmax_and_official_f1():
+    assert load("mtg_jamendo.yaml")["tables"]["f1_thresholds"] == ["argmax", "test"]
+    assert load("config.yaml")["tables"]["f1_thresholds"] == "test"  # the demo: unchanged

@@ -11,15 +11,19 @@ from augeval.metrics import (
     RANKING_METRICS,
     TABLE3_METRICS,
     THRESHOLD_MODES,
+    argmax_decisions,
+    argmax_metrics,
     class_values,
     compute,
     decisions,
     evaluate,
     f1_optimal_thresholds,
     fit_thresholds,
+    fitted_mode,
     get_metric,
     metric_of,
     ranking_metrics,
+    threshold_modes,
 )
 from augeval.paths import SCHEMA_DIR
 
@@ -251,4 +255,85 @@ def test_config_schema_offers_exactly_the_registered_choices():
     assert enum("sweep", "metric") == set(RANKING_METRICS)
     assert enum("classifier", "selection_metric") == set(RANKING_METRICS)
     assert enum("distance", "gain_metric") == set(RANKING_FAMILIES)
-    assert enum("tables", "f1_thresholds") == set(THRESHOLD_MODES)
+    one, many = props["tables"]["properties"]["f1_thresholds"]["anyOf"]  # a mode, or a list
+    assert set(one["enum"]) == set(many["items"]["enum"]) == set(THRESHOLD_MODES)
+
+
+# --- argmax decisions (the paper's own code: top-1 class vs the first true class) -------------
+
+# 4 tracks x 3 classes. First true class per row: 0, 1, 1 (of {1, 2}), 2.
+ARGMAX_Y = np.array([[1, 0, 1], [0, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=bool)
+# Top-1 per row: 2, 1, 0 (0.3 = 0.3: the lower index wins), 2.
+ARGMAX_S = np.array([[0.2, 0.1, 0.7], [0.1, 0.8, 0.1], [0.3, 0.3, 0.2], [0.1, 0.2, 0.6]])
+
+
+def test_argmax_decisions_take_the_first_true_and_the_top_class():
+    true_class, predicted_class = argmax_decisions(ARGMAX_Y, ARGMAX_S)
+    assert true_class.tolist() == [0, 1, 1, 2]
+    assert predicted_class.tolist() == [2, 1, 0, 2]
+
+
+def test_argmax_metrics_golden_values():
+    """Worked out by hand from true = [0, 1, 1, 2], predicted = [2, 1, 0, 2].
+
+    class 0: true {t0},     predicted {t2}     -> tp 0, fp 1, fn 1 -> P 0,   R 0,   F1 0
+    class 1: true {t1, t2}, predicted {t1}     -> tp 1, fp 0, fn 1 -> P 1,   R 1/2, F1 2/3
+    class 2: true {t3},     predicted {t0, t3} -> tp 1, fp 1, fn 0 -> P 1/2, R 1,   F1 2/3
+    macro: P (0 + 1 + 1/2) / 3 = 1/2, R (0 + 1/2 + 1) / 3 = 1/2, F1 (0 + 2/3 + 2/3) / 3 = 4/9
+    micro: 2 of 4 tracks right (t1, t3) -> P = R = F1 = 1/2 (single-label: micro = accuracy).
+    Track 0 counts as wrong although its class 2 is true: only the first true class (0) counts.
+    (Thresholded, score > 0.5: tp 3 (t0/2, t1/1, t3/2), fp 0, fn 3 (t0/0, t2/1, t2/2) -> F1 micro
+    2·3 / (2·3 + 0 + 3) = 2/3: the rules differ.)
+    """
+    expected = {
+        "precision_macro": 1 / 2,
+        "recall_macro": 1 / 2,
+        "f1_macro": 4 / 9,
+        "precision_micro": 1 / 2,
+        "recall_micro": 1 / 2,
+        "f1_micro": 1 / 2,
+    }
+    for name, value in expected.items():
+        assert compute(name, ARGMAX_Y, ARGMAX_S, "argmax") == pytest.approx(value), name
+    assert compute("f1_micro", ARGMAX_Y, ARGMAX_S, np.full(3, 0.5)) == pytest.approx(2 / 3)
+    table = argmax_metrics(ARGMAX_Y, ARGMAX_S)
+    assert list(table.itertuples(index=False, name=None)) == [
+        (get_metric(n).family, get_metric(n).average, "argmax", pytest.approx(expected[n]))
+        for n in ("precision_macro", "recall_macro", "f1_macro",
+                  "precision_micro", "recall_micro", "f1_micro")
+    ]  # fmt: skip
+
+
+def test_argmax_macro_runs_over_the_classes_that_occur():
+    """true = [0, 1, 0, 1], predicted = [0, 1, 1, 0]; class 2 is neither a first true class nor
+    predicted. Classes 0 and 1: tp 1, fp 1, fn 1 -> F1 1/2 each; macro over the two that occur
+    = 1/2 (not (1/2 + 1/2 + 0) / 3 = 1/3, as a one-hot matrix over all 3 classes would give)."""
+    y = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)
+    s = np.array([[0.6, 0.3, 0.5], [0.2, 0.7, 0.1], [0.4, 0.5, 0.1], [0.5, 0.4, 0.45]])
+    assert compute("f1_macro", y, s, "argmax") == pytest.approx(1 / 2)
+    assert compute("f1_micro", y, s, "argmax") == pytest.approx(2 / 4)
+    # A track without any true class reads as class 0 (np.argmax of an all-zero row), as in
+    # the paper's code: here it is "right" because class 0 is also its top score.
+    y = np.array([[0, 0, 0], [0, 1, 0]], dtype=bool)
+    s = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]])
+    assert compute("f1_micro", y, s, "argmax") == 1.0
+
+
+def test_argmax_is_a_decision_mode_that_fits_nothing():
+    assert THRESHOLD_MODES == ("test", "validation", "argmax")
+    assert get_metric("f1_macro").key("argmax") == ("f1", "macro", "argmax")
+    assert get_metric("roc_auc_macro").key("argmax") == ("roc_auc", "macro", "none")
+    with pytest.raises(ValueError, match="fit no thresholds"):
+        fit_thresholds("argmax", (Y, S))
+    with pytest.raises(ValueError, match="'top1'"):
+        compute("f1_macro", Y, S, "top1")
+    rows = evaluate(Y, S, Y, S)  # the per-trial metric TSVs: fitted modes only
+    assert "argmax" not in set(rows["thresholds"])
+    assert threshold_modes("test") == ("test",)
+    assert threshold_modes(["argmax", "test"]) == ("argmax", "test")
+    for bad in ([], ["argmax", "argmax"], ["train"], "train"):
+        with pytest.raises(ValueError, match="f1_thresholds"):
+            threshold_modes(bad)
+    assert fitted_mode("validation") == "validation"
+    assert fitted_mode(["argmax", "validation", "test"]) == "validation"
+    assert fitted_mode(["argmax"]) == "test"

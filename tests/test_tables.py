@@ -205,3 +205,87 @@ def test_markdown_header_and_per_class_columns():
     a = table.iloc[2]
     assert a["roc_auc"] == pytest.approx(np.mean([0.75, 0.25]))  # 1 - s reverses the ranking
     assert table[table["class"] == "b"][["roc_auc", "pr_auc"]].isna().all().all()
+
+
+def with_argmax(table, f1_argmax):
+    rows = [("f1", avg, "argmax", f1_argmax) for avg in ("macro", "micro")]
+    extra = pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])
+    return pd.concat([table, extra], ignore_index=True)
+
+
+def test_argmax_and_test_f1_side_by_side():
+    trials = {
+        v: [with_argmax(t, f) for t, f in zip(ts, fs, strict=True)]
+        for (v, ts), fs in zip(
+            TRIALS.items(), ([0.06, 0.07], [0.08, 0.08], [0.05, 0.06]), strict=True
+        )
+    }
+    table = build_table3(trials, thresholds=["argmax", "test"])
+    base = table[table.variant == "baseline"]
+    assert list(zip(base.metric, base.average, base.thresholds, strict=True)) == [
+        ("f1", "macro", "argmax"), ("f1", "micro", "argmax"),
+        ("f1", "macro", "test"), ("f1", "micro", "test"),
+        ("pr_auc", "macro", "none"), ("pr_auc", "micro", "none"),
+        ("roc_auc", "macro", "none"), ("roc_auc", "micro", "none"),
+    ]  # fmt: skip
+    assert base.iloc[0]["mean"] == pytest.approx(0.065) and base.iloc[2]["mean"] == pytest.approx(
+        0.21
+    )
+    good = table[(table.variant == "good") & (table.thresholds == "argmax")].iloc[0]
+    assert good["rel_change"] == pytest.approx(0.08 / 0.065 - 1) and good["highlight"]
+    md = table3_markdown(table, "mood").splitlines()
+    assert md[2] == (
+        "| variant | F1 macro (argmax) | F1 micro (argmax) | F1 macro (thr. test) | "
+        "F1 micro (thr. test) | PR-AUC macro | PR-AUC micro | ROC-AUC macro | ROC-AUC micro |"
+    )
+    good_row = next(line for line in md if line.startswith("| good"))
+    assert good_row.split(" | ")[1] == "**0.0800 ± 0.0000**"
+    assert "F1 (argmax): each track's top-1 class against the first of its true classes" in md[-1]
+    assert md[-1].endswith(
+        "F1 (thr. test): per-class F1-optimal thresholds fitted on the test split (the official "
+        "MediaEval 2019 helper)."
+    )
+    only = table3_markdown(build_table3(trials, thresholds="argmax"), "mood").splitlines()
+    assert only[2].startswith("| variant | F1 macro | F1 micro | PR-AUC macro |")
+    assert "F1 decisions are argmax:" in only[-1]
+
+
+def test_one_mode_per_mode_decisions_change_no_number():
+    """The demo (f1_thresholds: test) now hands make_table3's bootstrap its decisions per mode:
+    every bootstrap value and every Table III cell must be what the one-array form gave."""
+    y, runs = constructed_runs(effect=0.2, n=40)
+    per_mode = {v: [(s, {"test": d}) for s, d in trials] for v, trials in runs.items()}
+    old = bootstrap_trial_means(y, runs, n_boot=8, seed=5)
+    new = bootstrap_trial_means(y, per_mode, n_boot=8, seed=5)
+    for variant in runs:
+        for name in old[variant].columns:
+            key = name if "auc" in name else f"{name}@test"
+            assert new[variant][key].tolist() == old[variant][name].tolist()
+    trials = {
+        v: [
+            pd.DataFrame(
+                [(k.rsplit("_", 1)[0], k.rsplit("_", 1)[1], "none" if "auc" in k else "test", x)
+                 for k, x in table_metrics(y, s, d).items()],
+                columns=["metric", "average", "thresholds", "value"],
+            )
+            for s, d in rs
+        ]
+        for v, rs in runs.items()
+    }  # fmt: skip
+    pd.testing.assert_frame_equal(
+        build_table3(trials, new, thresholds=("test",)), build_table3(trials, old)
+    )
+
+
+def test_bootstrap_remakes_argmax_decisions_on_each_resample():
+    y, runs = constructed_runs(effect=0.2, n=40)
+    both = {v: [(s, {"argmax": "argmax", "test": d}) for s, d in ts] for v, ts in runs.items()}
+    boot = bootstrap_trial_means(y, both, n_boot=4, seed=6)
+    rng = np.random.default_rng(6)
+    from augeval.metrics import compute
+
+    for b in range(4):
+        idx = rng.integers(0, len(y), len(y))
+        for variant, trials in runs.items():
+            expected = np.mean([compute("f1_macro", y[idx], s[idx], "argmax") for s, _ in trials])
+            assert boot[variant]["f1_macro@argmax"].iloc[b] == expected

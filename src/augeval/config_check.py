@@ -59,6 +59,18 @@ def _description(error: jsonschema.ValidationError, root: dict) -> str | None:
 def describe(error: jsonschema.ValidationError, root: dict) -> list[str]:
     """One line per problem in ``error``: key path, what is wrong, what is allowed."""
     where = list(error.absolute_path)
+    if error.validator == "anyOf" and error.context:
+        # One value or a list of them (``tables.f1_thresholds``): report the branch that matches
+        # the value's kind (a wrong value, or a wrong item), not "not valid under any".
+        relevant = [
+            e
+            for e in error.context
+            if e.validator != "type"
+            and not (e.validator == "enum" and isinstance(e.instance, list | dict))
+        ]
+        if relevant:
+            deepest = max(relevant, key=lambda e: len(e.absolute_path))
+            return describe(deepest, root)
     if error.validator == "additionalProperties":
         allowed = list(_resolve(error.schema, root).get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]

@@ -84,6 +84,8 @@ def _named_kinds(node: dict, root: dict, prefix: str) -> Iterator[tuple[str, dic
 
 
 def _type(s: dict) -> str:
+    if "anyOf" in s and "type" not in s:  # one value or a list of them
+        return " or ".join(dict.fromkeys(_type(branch) for branch in s["anyOf"]))
     t = s.get("type")
     if t is None:
         return "enum" if "enum" in s else ("const" if "const" in s else "")
@@ -95,6 +97,9 @@ def _type(s: dict) -> str:
 
 
 def _allowed(s: dict) -> str:
+    if "anyOf" in s:  # the branches' allowed values, each once
+        parts = [p for branch in s["anyOf"] for p in _allowed(branch).split("; ") if p]
+        return "; ".join(dict.fromkeys(parts))
     parts = []
     enum = s.get("enum") or (s.get("items", {}) if isinstance(s.get("items"), dict) else {}).get(
         "enum"

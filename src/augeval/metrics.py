@@ -9,6 +9,14 @@ Arrays: ``y_true`` boolean ``(n_tracks, n_classes)``, ``scores`` float ``(n_trac
   The official helper fits thresholds on the data it evaluates (the organisers used the test set:
   ``thresholds = "test"``); fitting them on the validation split (``"validation"``) is the clean
   protocol. Both are reported, labelled.
+* ``thresholds = "argmax"`` is the decision rule of the paper's own classifier code (Godwin et al.'s
+  fork of Sukhavasi & Adapa, ``solver.py`` ``write_metrics``): each track's top-1 scored class
+  against the first class of its ground-truth row (both ``np.argmax``: ties go to the lower class
+  index, a row without positives reads as class 0), scored as single-label multi-class
+  precision / recall / F-score (``sklearn`` on the two label vectors: macro over the classes that
+  occur in either vector, micro = accuracy). It fits nothing (:func:`argmax_decisions`). The
+  per-trial metric TSVs hold only the fitted modes; Table III computes argmax rows from the
+  predictions (:func:`argmax_metrics`).
 
 A class with no positive (or no negative) track makes its AUCs undefined; macro averages then run
 over the defined classes only and :func:`evaluate` reports how many classes that was.
@@ -28,7 +36,9 @@ import pandas as pd
 from sklearn import metrics as skm
 
 AVERAGES = ("macro", "micro")
-THRESHOLD_MODES = ("test", "validation")  # the split the F1-optimal thresholds are fitted on
+FITTED_MODES = ("test", "validation")  # the split the F1-optimal thresholds are fitted on
+ARGMAX = "argmax"  # the paper's rule: top-1 class against the first true class, nothing fitted
+THRESHOLD_MODES = (*FITTED_MODES, ARGMAX)  # every decision mode (``tables.f1_thresholds``)
 NO_THRESHOLDS = "none"  # the ``thresholds`` value of a ranking metric's row
 
 _RANKING_SCORES = {"roc_auc": skm.roc_auc_score, "pr_auc": skm.average_precision_score}
@@ -45,8 +55,8 @@ _LABELS = {  # a family's name in tables
 @dataclass(frozen=True)
 class Metric:
     """One reported metric: ``name`` = ``{family}_{average}``; a ranking metric reads scores, the
-    others read decisions under thresholds fitted in one of ``threshold_modes``; ``label`` is the
-    name tables print."""
+    others read decisions under thresholds fitted in one of ``threshold_modes`` or argmax
+    decisions; ``label`` is the name tables print."""
 
     name: str
     family: str
@@ -60,14 +70,15 @@ class Metric:
         decisions with ``mode`` thresholds (ignored by a ranking metric)."""
         if self.ranking:
             return (self.family, self.average, NO_THRESHOLDS)
-        if mode not in self.threshold_modes:
-            raise ValueError(f"thresholds {mode!r}; allowed: {', '.join(self.threshold_modes)}")
+        if mode not in (*self.threshold_modes, ARGMAX):
+            allowed = ", ".join((*self.threshold_modes, ARGMAX))
+            raise ValueError(f"thresholds {mode!r}; allowed: {allowed}")
         return (self.family, self.average, mode)
 
 
 def _define(family: str, average: str) -> Metric:
     ranking = family in _RANKING_SCORES
-    modes = () if ranking else THRESHOLD_MODES
+    modes = () if ranking else FITTED_MODES
     return Metric(
         f"{family}_{average}", family, average, ranking, modes, f"{_LABELS[family]} {average}"
     )
@@ -99,6 +110,23 @@ TABLE3_METRICS = (  # the paper's Table III columns, in its order
     "roc_auc_macro",
     "roc_auc_micro",
 )
+
+
+def threshold_modes(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The decision modes of a ``tables.f1_thresholds`` value (one mode, or a list of them)."""
+    modes = (value,) if isinstance(value, str) else tuple(value)
+    bad = [m for m in modes if m not in THRESHOLD_MODES]
+    if not modes or bad or len(set(modes)) != len(modes):
+        raise ValueError(
+            f"f1_thresholds {value!r}: one or more distinct of {', '.join(THRESHOLD_MODES)}"
+        )
+    return modes
+
+
+def fitted_mode(value: str | list[str] | tuple[str, ...]) -> str:
+    """The first mode of ``value`` that fits thresholds (``test`` if it names only ``argmax``):
+    what tables read from the per-trial metric TSVs, which hold no argmax rows."""
+    return next((m for m in threshold_modes(value) if m in FITTED_MODES), "test")
 
 
 def get_metric(name: str) -> Metric:
@@ -137,8 +165,10 @@ def fit_thresholds(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """F1-optimal thresholds fitted on the ``(y_true, scores)`` of the split ``mode`` names."""
-    if mode not in THRESHOLD_MODES:
-        raise ValueError(f"thresholds {mode!r}; allowed: {', '.join(THRESHOLD_MODES)}")
+    if mode == ARGMAX:
+        raise ValueError("argmax decisions fit no thresholds: pass thresholds='argmax' to compute")
+    if mode not in FITTED_MODES:
+        raise ValueError(f"thresholds {mode!r}; allowed: {', '.join(FITTED_MODES)}")
     if mode == "validation" and validation is None:
         raise ValueError("validation thresholds need the validation labels and scores")
     return f1_optimal_thresholds(*(test if mode == "test" else validation))
@@ -148,6 +178,13 @@ def decisions(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.asarray(scores) > np.asarray(thresholds)[None, :]
 
 
+def argmax_decisions(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's decisions: ``(true_class, predicted_class)``, two ``(n_tracks,)`` integer
+    vectors, the first true class of each ground-truth row and the top-scored class (``np.argmax``
+    of each row: the lowest index among ties; an all-negative row gives class 0)."""
+    return np.argmax(np.asarray(y_true), axis=1), np.argmax(np.asarray(scores), axis=1)
+
+
 def defined_classes(y_true: np.ndarray) -> np.ndarray:
     """Mask of classes with at least one positive and one negative track."""
     y_true = np.asarray(y_true, dtype=bool)
@@ -155,13 +192,18 @@ def defined_classes(y_true: np.ndarray) -> np.ndarray:
 
 
 def compute(
-    name: str, y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = None
+    name: str,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray | str | None = None,
 ) -> float:
     """Metric ``name`` of ``scores`` against ``y_true``.
 
     A ranking metric reads the scores; its macro average runs over the defined classes, and it is
     NaN where nothing is defined (no such class; micro: all pooled labels alike). A decision
-    metric reads ``scores > thresholds`` (one threshold per class) or, with ``thresholds=None``,
+    metric reads ``scores > thresholds`` (one threshold per class); with ``thresholds="argmax"``
+    the paper's single-label decisions (:func:`argmax_decisions`; macro over the classes that
+    occur as a true or a predicted class, micro = accuracy); or, with ``thresholds=None``,
     boolean (or 0/1 integer) ``scores`` taken as the decisions.
     """
     metric = get_metric(name)
@@ -174,6 +216,14 @@ def compute(
             return float(score(flat, scores.ravel())) if flat.any() and not flat.all() else np.nan
         ok = defined_classes(y_true)
         return float(score(y_true[:, ok], scores[:, ok], average="macro")) if ok.any() else np.nan
+    if isinstance(thresholds, str):
+        if thresholds != ARGMAX:
+            raise ValueError(f"thresholds {thresholds!r}: an array, or {ARGMAX!r}")
+        true_class, predicted_class = argmax_decisions(y_true, scores)
+        parts = skm.precision_recall_fscore_support(
+            true_class, predicted_class, average=metric.average, zero_division=0
+        )
+        return float(parts[_DECISION_PART[metric.family]])
     if thresholds is not None:
         predicted = decisions(scores, thresholds)
     elif scores.dtype.kind in "bi":  # decisions already made
@@ -225,11 +275,20 @@ def evaluate(
     """
     rows = [(*get_metric(n).key(), v) for n, v in ranking_metrics(y_true, scores).items()]
     validation = None if y_val is None or scores_val is None else (y_val, scores_val)
-    for mode in THRESHOLD_MODES if validation is not None else ("test",):
+    for mode in FITTED_MODES if validation is not None else ("test",):
         cut = fit_thresholds(mode, (y_true, scores), validation)
         rows += [
             (*get_metric(n).key(mode), compute(n, y_true, scores, cut)) for n in DECISION_METRICS
         ]
     rows.append(("n_classes_defined", "none", "none", float(defined_classes(y_true).sum())))
     rows.append(("n_tracks", "none", "none", float(len(y_true))))
+    return pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])
+
+
+def argmax_metrics(y_true: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """The decision metrics under argmax decisions, as rows of a metric table (``thresholds`` =
+    ``argmax``), in :func:`evaluate`'s order: what Table III appends to each trial's table."""
+    rows = [
+        (*get_metric(n).key(ARGMAX), compute(n, y_true, scores, ARGMAX)) for n in DECISION_METRICS
+    ]
     return pd.DataFrame(rows, columns=["metric", "average", "thresholds", "value"])

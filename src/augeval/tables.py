@@ -6,11 +6,14 @@ import numpy as np
 import pandas as pd
 
 from augeval.metrics import (
+    ARGMAX,
     METRICS,
     RANKING_FAMILIES,
     TABLE3_METRICS,
+    Metric,
     class_values,
     metric_of,
+    threshold_modes,
 )
 from augeval.stats import paired_bootstrap_p, paired_trial_p, percentile_ci
 
@@ -37,34 +40,51 @@ def trial_values(table: pd.DataFrame, metric: str, average: str, thresholds: str
     return float(rows["value"].iloc[0])
 
 
+def table3_columns(thresholds: str | list[str] | tuple[str, ...]) -> list[tuple[Metric, str]]:
+    """Table III's ``(metric, decision mode)`` columns: the F1s once per mode of
+    ``tables.f1_thresholds`` (in its order), then the AUCs; one mode gives the paper's order."""
+    modes = threshold_modes(thresholds)
+    return [(m, mode) for mode in modes for m in TABLE3 if not m.ranking] + [
+        (m, modes[0]) for m in TABLE3 if m.ranking
+    ]
+
+
+def _boot_column(boot: pd.DataFrame, m: Metric, mode: str) -> str:
+    """A bootstrap column: ``{name}@{mode}`` when decisions were given per mode, else the name."""
+    keyed = f"{m.name}@{mode}"
+    return keyed if not m.ranking and keyed in boot.columns else m.name
+
+
 def build_table3(
     trial_metrics: dict[str, list[pd.DataFrame]],
     boot: dict[str, pd.DataFrame] | None = None,
     *,
-    thresholds: str = "test",
+    thresholds: str | list[str] | tuple[str, ...] = "test",
     baseline: str = "baseline",
 ) -> pd.DataFrame:
-    """Long table: one row per variant and metric, with mean ± std over trials, the bootstrap
-    95 % CI, the relative change over the baseline, the ≥ 1 % highlight and paired p-values."""
+    """Long table: one row per variant and metric (each F1 once per decision mode in
+    ``thresholds``), with mean ± std over trials, the bootstrap 95 % CI, the relative change over
+    the baseline, the ≥ 1 % highlight and paired p-values."""
     if baseline not in trial_metrics:
         raise ValueError(f"no {baseline!r} variant among {sorted(trial_metrics)}")
+    columns = table3_columns(thresholds)
     values = {
         variant: {
-            m.name: [trial_values(t, m.family, m.average, thresholds) for t in tables]
-            for m in TABLE3
+            (m.name, mode): [trial_values(t, m.family, m.average, mode) for t in tables]
+            for m, mode in columns
         }
         for variant, tables in trial_metrics.items()
     }
     rows = []
     for variant in trial_metrics:
-        for m in TABLE3:
-            v = np.array(values[variant][m.name])
-            base = np.array(values[baseline][m.name])
+        for m, mode in columns:
+            v = np.array(values[variant][(m.name, mode)])
+            base = np.array(values[baseline][(m.name, mode)])
             mean, base_mean = float(v.mean()), float(base.mean())
-            col = m.name
             ci = (np.nan, np.nan)
             p_boot = np.nan
             if boot is not None:
+                col = _boot_column(boot[variant], m, mode)
                 ci = percentile_ci(boot[variant][col].to_numpy())
                 if variant != baseline:
                     diff = boot[variant][col].to_numpy() - boot[baseline][col].to_numpy()
@@ -76,7 +96,7 @@ def build_table3(
                     "variant": variant,
                     "metric": m.family,
                     "average": m.average,
-                    "thresholds": m.key(thresholds)[2],
+                    "thresholds": m.key(mode)[2],
                     "mean": mean,
                     "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
                     "n_trials": len(v),
@@ -102,7 +122,12 @@ def table3_markdown(
     † = paired bootstrap p < 0.05; the 95 % CI is given below each value. ``display_names`` maps a
     variant to the name shown (e.g. "jukebox (untrained)"); default: the variant itself."""
     display_names = display_names or {}
-    header = ["variant"] + [m.label for m in TABLE3]
+    modes = list(dict.fromkeys(table.loc[~table["metric"].isin(RANKING_FAMILIES), "thresholds"]))
+    columns = table3_columns(modes)
+    header = ["variant"] + [
+        m.label if m.ranking or len(modes) == 1 else f"{m.label} ({_MODE_TAGS[mode]})"
+        for m, mode in columns
+    ]
     lines = [
         f"### Table III — {labelset}",
         "",
@@ -111,8 +136,9 @@ def table3_markdown(
     ]
     for variant, rows in table.groupby("variant", sort=False):
         cells = [display_names.get(variant, variant)]
-        for m in TABLE3:
-            r = rows[(rows["metric"] == m.family) & (rows["average"] == m.average)].iloc[0]
+        for m, mode in columns:
+            pick = (rows["metric"] == m.family) & (rows["average"] == m.average)
+            r = rows[pick & (rows["thresholds"] == m.key(mode)[2])].iloc[0]
             text = f"{r['mean']:.4f} ± {r['std']:.4f}"
             if r["highlight"]:
                 text = f"**{text}**"
@@ -122,18 +148,42 @@ def table3_markdown(
                 text += f"<br>[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
-    thresholds = table.loc[~table["metric"].isin(RANKING_FAMILIES), "thresholds"].iloc[0]
     n_trials = int(table["n_trials"].max())
     lines += [
         "",
         f"Mean ± standard deviation over {n_trials} trial(s); below: bootstrap 95 % CI over test "
         f"tracks{f' ({n_boot} resamples)' if n_boot else ''}. **Bold**: ≥ 1 % relative increase "
         "over the baseline (as in the paper's Table III). †: paired bootstrap p < 0.05 against "
-        "the baseline (the TSV also has a paired t-test over trials). F1 decisions use "
-        f"per-class F1-optimal thresholds fitted on the {thresholds} split.",
+        "the baseline (the TSV also has a paired t-test over trials). " + _f1_note(modes),
         "",
     ]
     return "\n".join(lines)
+
+
+_MODE_TAGS = {ARGMAX: "argmax", "test": "thr. test", "validation": "thr. validation"}
+_ARGMAX_RULE = (
+    "each track's top-1 class against the first of its true classes, scored as single-label "
+    "F1 (the decisions of the paper's own classifier code, hence of its Table III)"
+)
+
+
+def _f1_note(modes: list[str]) -> str:
+    """The footnote sentence saying how each F1 column's decisions were made."""
+    if modes == [ARGMAX]:
+        return f"F1 decisions are argmax: {_ARGMAX_RULE}."
+    if len(modes) == 1:
+        return f"F1 decisions use per-class F1-optimal thresholds fitted on the {modes[0]} split."
+    parts = []
+    for mode in modes:
+        if mode == ARGMAX:
+            parts.append(f"F1 (argmax): {_ARGMAX_RULE}.")
+        else:
+            official = " (the official MediaEval 2019 helper)" if mode == "test" else ""
+            parts.append(
+                f"F1 ({_MODE_TAGS[mode]}): per-class F1-optimal thresholds fitted on the "
+                f"{mode} split{official}."
+            )
+    return " ".join(parts)
 
 
 def per_class_table(

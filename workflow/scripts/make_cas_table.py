@@ -7,6 +7,7 @@ from augeval.atomic import write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
+from augeval.metrics import fitted_mode
 from augeval.tables import per_class_table
 from augeval.views import cas_table
 
@@ -20,7 +21,9 @@ def main():
     cas_metrics = {
         g: read(sm.input.cas_metrics[k * n : (k + 1) * n]) for k, g in enumerate(generators)
     }
-    table = cas_table(cas_metrics, read(sm.input.real_metrics), sm.params.thresholds)
+    # The metric TSVs hold fitted-threshold F1 only: CAS reports the first fitted mode.
+    thresholds = fitted_mode(sm.params.thresholds)
+    table = cas_table(cas_metrics, read(sm.input.real_metrics), thresholds)
 
     manifest = read_manifest(sm.input.test_manifest)
     classes = list(pd.read_csv(sm.input.real_test[0], sep="\t", nrows=0).columns[1:])

@@ -1,5 +1,6 @@
 """Rule make_table3: Table III (baseline vs each generator) with bootstrap CIs, paired tests and
-per-class deltas."""
+per-class deltas. Argmax F1 (``tables.f1_thresholds`` naming ``argmax``) is computed here from
+the predictions; the per-trial metric TSVs hold only the fitted-threshold rows."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ from augeval.atomic import write_text, write_tsv
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
-from augeval.metrics import decisions, fit_thresholds
+from augeval.metrics import ARGMAX, argmax_metrics, decisions, fit_thresholds, threshold_modes
 from augeval.seeding import derive_seed
 from augeval.stats import bootstrap_trial_means
 from augeval.tables import build_table3, per_class_table, table3_markdown
@@ -24,7 +25,7 @@ def by_variant(paths):
 
 def main():
     cfg = sm.params.tables  # defaults: filled in from the config schema
-    thresholds = cfg["f1_thresholds"]
+    modes = threshold_modes(cfg["f1_thresholds"])
     test_manifest = read_manifest(sm.input.test_manifest)
     val_manifest = read_manifest(sm.input.validation_manifest)
     classes = list(pd.read_csv(sm.input.test[0], sep="\t", nrows=0).columns[1:])
@@ -41,17 +42,27 @@ def main():
         for test_path, val_path in zip(paths, val_paths[variant], strict=True):
             s = aligned_scores(read_predictions(test_path, classes), test_manifest, classes)
             validation = None
-            if thresholds == "validation":  # read only when the thresholds are fitted on it
+            if "validation" in modes:  # read only when the thresholds are fitted on it
                 s_val = aligned_scores(read_predictions(val_path, classes), val_manifest, classes)
                 validation = (y_val, s_val)
-            cut = fit_thresholds(thresholds, (y, s), validation)
-            runs[variant].append((s, decisions(s, cut)))
+            decided = {
+                mode: ARGMAX
+                if mode == ARGMAX
+                else decisions(s, fit_thresholds(mode, (y, s), validation))
+                for mode in modes
+            }
+            runs[variant].append((s, decided))
             scores[variant].append(s)
+
+    if ARGMAX in modes:  # argmax rows of each trial's table, from the same predictions
+        for variant, tables in metrics.items():
+            for k, s in enumerate(scores[variant]):
+                tables[k] = pd.concat([tables[k], argmax_metrics(y, s)], ignore_index=True)
 
     n_boot = cfg["n_bootstrap"]
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
     boot = bootstrap_trial_means(y, runs, n_boot, seed) if n_boot > 0 else None
-    table = build_table3(metrics, boot, thresholds=thresholds)
+    table = build_table3(metrics, boot, thresholds=modes)
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
         bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
