@@ -5,8 +5,8 @@ plus the Spearman rank correlations between them."""
 import pandas as pd
 
 from augeval.atomic import write_tsv
+from augeval.beyond_tables import rank_correlations, which_generator_table
 from augeval.logs import run_logged
-from augeval.views import rank_correlations, which_generator_table
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 

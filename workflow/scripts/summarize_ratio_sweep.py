@@ -4,11 +4,11 @@ metric's trial mean ± std and its bootstrap 95 % CI over test tracks."""
 import pandas as pd
 
 from augeval.atomic import write_tsv
+from augeval.beyond_tables import sweep_table
 from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.seeding import derive_seed
-from augeval.views import sweep_table
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 

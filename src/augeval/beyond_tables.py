@@ -1,5 +1,5 @@
-"""Views beyond the paper's Table III: the augmentation-ratio sweep, train-on-generated
-(Classification Accuracy Score), and "which generator for which class".
+"""Tables of the study beyond the paper's Table III: the augmentation-ratio sweep,
+train-on-generated (Classification Accuracy Score), and "which generator for which class".
 
 * **Ratio sweep** (:func:`sweep_table`): one classifier per generator, fraction and trial; the
   metric's trial mean (from the metric TSVs) with a bootstrap 95 % CI over test tracks (the same

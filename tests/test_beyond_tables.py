@@ -6,18 +6,18 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from augeval.checkpoints import save_checkpoint
-from augeval.classifier.predict import embed_manifest
-from augeval.classifier.train import build_model
-from augeval.errors import DataError
-from augeval.policy import generated_only_train
-from augeval.views import (
+from augeval.beyond_tables import (
     cas_table,
     rank_correlations,
     recognisability,
     sweep_table,
     which_generator_table,
 )
+from augeval.checkpoints import save_checkpoint
+from augeval.classifier.predict import embed_manifest
+from augeval.classifier.train import build_model
+from augeval.errors import DataError
+from augeval.policy import generated_only_train
 
 
 def metric_frame(values: dict[tuple[str, str, str], float]) -> pd.DataFrame:
