@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from augeval.generators.jukebox import JukeboxModel
+from augeval.generators.jukebox_model import JukeboxModel
 
 
 def run(device: str, fp16: bool, args, skip_gc: bool = True) -> float:

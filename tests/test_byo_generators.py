@@ -192,7 +192,7 @@ def test_check_clip_rejects_bad_outputs(tmp_path):
 @pytest.mark.workflow
 def test_jukebox_rules(tmp_path):
     pytest.importorskip("jukebox_infer")
-    from augeval.generators.jukebox import weight_files
+    from augeval.generators.jukebox_weights import weight_files
 
     served = tmp_path / "served"
     for k, rel in enumerate(weight_files("5b").values()):

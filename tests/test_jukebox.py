@@ -20,12 +20,8 @@ from augeval.digest import sha256_file  # noqa: E402
 from augeval.errors import CheckpointError, ConfigError  # noqa: E402
 from augeval.generators import make_generator  # noqa: E402
 from augeval.generators.base import GenerateJob  # noqa: E402
-from augeval.generators.jukebox import (  # noqa: E402
-    JukeboxModel,
-    cpu_long_tensor_shim,
-    fetch_weights,
-    weight_files,
-)
+from augeval.generators.jukebox_model import JukeboxModel, cpu_long_tensor_shim  # noqa: E402
+from augeval.generators.jukebox_weights import fetch_weights, weight_files  # noqa: E402
 
 SR = 4000  # tiny sizes: 1024-sample primes continued to 2048 samples take seconds on CPU
 TINY = dict(

@@ -5,7 +5,8 @@ import pandas as pd
 
 from augeval.atomic import write_tsv
 from augeval.generators import generator_config
-from augeval.generators.jukebox import fetch_weights, settings
+from augeval.generators.jukebox_config import settings
+from augeval.generators.jukebox_weights import fetch_weights
 from augeval.logs import run_logged
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
