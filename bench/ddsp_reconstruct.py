@@ -21,18 +21,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from augeval.checkpoints import load_checkpoint
 from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
-from augeval.generators.ddsp import (
-    DDSPGenerator,
-    build_model,
-    load_checkpoint,
-    load_clip_set,
-    model_from_checkpoint,
-    resolve_config,
-    spectral_loss_of,
-)
+from augeval.generators.ddsp import DDSPGenerator
+from augeval.generators.ddsp_config import resolve_config
 from augeval.generators.ddsp_features import cache_features
+from augeval.generators.ddsp_model import build_model, model_from_checkpoint
 from augeval.generators.ddsp_synth import multiscale_spectral_loss
+from augeval.generators.ddsp_train import load_clip_set, spectral_loss_of
 
 DEMO = {
     "hop": 256,

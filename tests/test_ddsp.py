@@ -8,17 +8,11 @@ import pytest
 import soundfile as sf
 import torch
 
+from augeval.checkpoints import load_checkpoint
 from augeval.errors import CheckpointError, DataError
 from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
-from augeval.generators.ddsp import (
-    DDSPGenerator,
-    build_model,
-    load_checkpoint,
-    load_clip_set,
-    model_from_checkpoint,
-    resolve_config,
-    spectral_loss_of,
-)
+from augeval.generators.ddsp import DDSPGenerator
+from augeval.generators.ddsp_config import resolve_config
 from augeval.generators.ddsp_features import (
     a_weighted_loudness,
     cache_features,
@@ -27,12 +21,14 @@ from augeval.generators.ddsp_features import (
     load_features,
     train_excerpts,
 )
+from augeval.generators.ddsp_model import build_model, model_from_checkpoint
 from augeval.generators.ddsp_synth import (
     Reverb,
     filtered_noise,
     harmonic_synth,
     multiscale_spectral_loss,
 )
+from augeval.generators.ddsp_train import load_clip_set, spectral_loss_of
 
 SR = 16000
 F0S = [196.0, 220.0, 262.0, 330.0, 392.0, 247.0]  # 4 train tracks, 2 validation tracks
