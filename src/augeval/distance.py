@@ -24,6 +24,18 @@ i.e. what a generator that samples the real distribution exactly would score at 
 ``fd_excess = fd - fd_floor`` estimates the distance with that bias removed (both estimates
 share the same ``n``, so their biases nearly cancel when the covariances are alike; see
 tests/test_distance.py for the check).
+
+**Kernel distance (KAD).** :func:`kernel_distance` is the unbiased estimator of the squared
+maximum mean discrepancy (Chung et al. 2025, "KAD: No More FAD!")::
+
+    MMD²_u = 1/(m(m-1)) Σ_{i≠j} k(x_i, x_j) + 1/(n(n-1)) Σ_{i≠j} k(y_i, y_j)
+             - 2/(mn) Σ_{i,j} k(x_i, y_j)
+
+with the polynomial kernel ``k(x, y) = (x·y / d + 1)^3`` (default) or the Gaussian (RBF) kernel
+``exp(-|x - y|² / (2 σ²))`` whose bandwidth ``σ`` is the median pairwise distance of the pooled
+rows (the median heuristic). Leaving out the ``i = j`` terms makes it unbiased: its expectation
+is 0 for two samples of one distribution at any ``n`` (single values can be negative), where the
+Fréchet distance is biased upwards. It assumes no Gaussian shape either.
 """
 
 from __future__ import annotations
@@ -39,10 +51,16 @@ __all__ = [
     "distance_table",
     "frechet_distance",
     "frechet_from_moments",
+    "kernel_distance",
+    "median_bandwidth",
     "real_variance",
+    "split_half_distance",
     "split_half_frechet",
+    "subsampled_distance",
     "subsampled_frechet",
 ]
+
+KERNELS = ("poly", "rbf")
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -90,15 +108,15 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
     return max(float(mean_term + np.sum(a * a) + np.sum(b * b) - 2 * cross), 0.0)
 
 
-def subsampled_frechet(
-    x: np.ndarray, y: np.ndarray, n: int, draws: int, rng: np.random.Generator
+def subsampled_distance(
+    distance, x: np.ndarray, y: np.ndarray, n: int, draws: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Distances between random ``n``-subsets (without replacement) of ``x`` and of ``y``."""
+    """``distance`` between random ``n``-subsets (without replacement) of ``x`` and of ``y``."""
     if n > len(x) or n > len(y):
         raise ValueError(f"cannot draw {n} rows from sets of {len(x)} and {len(y)}")
     return np.array(
         [
-            frechet_distance(
+            distance(
                 x[rng.choice(len(x), n, replace=False)], y[rng.choice(len(y), n, replace=False)]
             )
             for _ in range(draws)
@@ -106,8 +124,10 @@ def subsampled_frechet(
     )
 
 
-def split_half_frechet(x: np.ndarray, n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """Same-distribution floor: distances between two *disjoint* random ``n``-subsets of ``x``.
+def split_half_distance(
+    distance, x: np.ndarray, n: int, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Same-distribution floor: ``distance`` between two *disjoint* random ``n``-subsets of ``x``.
 
     Needs ``2 n`` rows; with fewer, every value is NaN.
     """
@@ -116,8 +136,65 @@ def split_half_frechet(x: np.ndarray, n: int, draws: int, rng: np.random.Generat
     out = []
     for _ in range(draws):
         order = rng.permutation(len(x))
-        out.append(frechet_distance(x[order[:n]], x[order[n : 2 * n]]))
+        out.append(distance(x[order[:n]], x[order[n : 2 * n]]))
     return np.array(out)
+
+
+def subsampled_frechet(
+    x: np.ndarray, y: np.ndarray, n: int, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Fréchet distances between random ``n``-subsets (without replacement) of ``x`` and ``y``."""
+    return subsampled_distance(frechet_distance, x, y, n, draws, rng)
+
+
+def split_half_frechet(x: np.ndarray, n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Fréchet floor: distances between two disjoint random ``n``-subsets of ``x`` (NaN if
+    ``x`` has fewer than ``2 n`` rows)."""
+    return split_half_distance(frechet_distance, x, n, draws, rng)
+
+
+def _squared_distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    sq = np.sum(x * x, axis=1)[:, None] + np.sum(y * y, axis=1)[None, :] - 2 * x @ y.T
+    return np.clip(sq, 0.0, None)
+
+
+def median_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
+    """Median heuristic: the median Euclidean distance between distinct rows of ``x`` and ``y``
+    pooled (1.0 when every row is the same point)."""
+    z = np.concatenate([x, y])
+    upper = np.triu_indices(len(z), k=1)
+    median = float(np.median(np.sqrt(_squared_distances(z, z)[upper])))
+    return median if median > 0 else 1.0
+
+
+def _gram(a: np.ndarray, b: np.ndarray, kernel: str, bandwidth: float) -> np.ndarray:
+    if kernel == "poly":
+        return (a @ b.T / a.shape[1] + 1.0) ** 3
+    return np.exp(-_squared_distances(a, b) / (2.0 * bandwidth**2))
+
+
+def kernel_distance(
+    x: np.ndarray, y: np.ndarray, kernel: str = "poly", bandwidth: float | None = None
+) -> float:
+    """Unbiased squared MMD between ``x (m, d)`` and ``y (n, d)`` (KAD; see the module docstring).
+
+    ``kernel``: ``poly`` (``(x·y/d + 1)^3``) or ``rbf`` (bandwidth: ``bandwidth``, else
+    :func:`median_bandwidth` of the two sets). Each set needs at least 2 rows.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"expected two (n, d) arrays of equal d, got {x.shape} and {y.shape}")
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError(f"need at least 2 embeddings per set, got {len(x)} and {len(y)}")
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; use one of {KERNELS}")
+    if kernel == "rbf" and bandwidth is None:
+        bandwidth = median_bandwidth(x, y)
+    m, n = len(x), len(y)
+    kxx, kyy, kxy = (_gram(a, b, kernel, bandwidth) for a, b in ((x, x), (y, y), (x, y)))
+    within_x = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+    within_y = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    return float(within_x + within_y - 2.0 * kxy.mean())
 
 
 def clip_embeddings(chunks: np.ndarray) -> np.ndarray:

@@ -1,0 +1,239 @@
+"""The score view's library: KAD against a double loop, its bias against FD's, recognisability
+with its bootstrap interval, near copies, the summary and clip tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from augeval.distance import frechet_distance, kernel_distance, median_bandwidth
+from augeval.score import (
+    CLIP_COLUMNS,
+    SUMMARY_COLUMNS,
+    ClipSet,
+    audio_flags,
+    clip_table,
+    near_copy_threshold,
+    nearest_neighbours,
+    recognisability,
+    standardise,
+    summary_table,
+)
+
+
+def loop_kad(x, y, kernel):
+    """Unbiased MMD² written term by term from its definition (independent of the vectorised
+    code): within-set sums skip i == j."""
+    m, n = len(x), len(y)
+    xx = sum(kernel(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(kernel(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    xy = sum(kernel(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
+    return xx + yy - 2 * xy
+
+
+def test_kad_polynomial_matches_a_double_loop():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(7, 5)), rng.normal(0.5, 1.5, size=(9, 5))
+
+    def poly(a, b):
+        return (a @ b / 5 + 1) ** 3
+
+    assert kernel_distance(x, y, "poly") == pytest.approx(loop_kad(x, y, poly), rel=1e-10)
+
+
+def test_kad_rbf_matches_a_double_loop_with_the_median_bandwidth():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(6, 4)), rng.normal(1.0, 1.0, size=(8, 4))
+    pooled = np.concatenate([x, y])
+    pairs = [
+        np.linalg.norm(pooled[i] - pooled[j])
+        for i in range(len(pooled))
+        for j in range(i + 1, len(pooled))
+    ]
+    sigma = float(np.median(pairs))
+    assert median_bandwidth(x, y) == pytest.approx(sigma)
+
+    def rbf(a, b):
+        return np.exp(-np.sum((a - b) ** 2) / (2 * sigma**2))
+
+    assert kernel_distance(x, y, "rbf") == pytest.approx(loop_kad(x, y, rbf), rel=1e-10)
+
+
+@pytest.mark.parametrize("kernel", ["poly", "rbf"])
+def test_kad_is_unbiased_where_fd_is_biased_upwards(kernel):
+    """Equal distributions, n = 8 clips in 16 dimensions: KAD averages to ~0 (single values go
+    negative), FD to far above 0 (≈ its 2 d / n mean term alone)."""
+    rng = np.random.default_rng(2)
+    d, n = 16, 8
+    kad, fd = [], []
+    for _ in range(300):
+        x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        kad.append(kernel_distance(x, y, kernel))
+        fd.append(frechet_distance(x, y))
+    kad, fd = np.array(kad), np.array(fd)
+    assert (kad < 0).any()
+    assert abs(kad.mean()) < 3 * kad.std() / np.sqrt(len(kad))
+    assert fd.mean() > 2 * d / n  # biased upwards by at least the mean term
+    # a real shift of the mean is seen by both
+    shifted = [kernel_distance(rng.normal(size=(n, d)), rng.normal(1.0, 1, (n, d)), kernel)]
+    assert np.mean(shifted) > 10 * kad.std() / np.sqrt(len(kad))
+
+
+def test_kad_grows_with_the_distance_between_gaussians():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 3))
+    values = [kernel_distance(x, rng.normal(shift, 1, (200, 3))) for shift in (0.0, 0.5, 1.0)]
+    assert values[0] < values[1] < values[2]
+
+
+def test_kad_rejects_bad_input():
+    with pytest.raises(ValueError, match="kernel"):
+        kernel_distance(np.zeros((3, 2)), np.ones((3, 2)), "linear")
+    with pytest.raises(ValueError, match="at least 2"):
+        kernel_distance(np.zeros((1, 2)), np.ones((3, 2)))
+
+
+def test_recognisability_counts_the_diagonal_per_class_and_macro():
+    y = np.array([[1, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+    top = np.array([[0, 1, 1, 0], [0, 0, 1, 1]])  # 2 trials × 4 clips
+    table = recognisability(y, top, n_bootstrap=0, rng=np.random.default_rng(0))
+    # class 0: clips 0,1,3 × 2 trials -> hits (0,t0) (0,t1) (3,t0) (1,t1) = 4/6
+    # class 1: clips 2,3 × 2 trials -> hits (2,t0) (2,t1) (3,t1) = 3/4
+    assert table["value"].tolist() == pytest.approx([4 / 6, 3 / 4, (4 / 6 + 3 / 4) / 2])
+
+
+def test_recognisability_interval_covers_the_value_and_narrows_with_more_clips():
+    rng = np.random.default_rng(4)
+
+    def width(n):
+        y = np.zeros((n, 2), dtype=bool)
+        y[np.arange(n), rng.integers(0, 2, n)] = True
+        top = np.where(rng.random((3, n)) < 0.7, y.argmax(1), 1 - y.argmax(1))
+        table = recognisability(y, top, 400, np.random.default_rng(0))
+        assert (table["lo"] <= table["value"]).all() and (table["value"] <= table["hi"]).all()
+        return float((table["hi"] - table["lo"]).iloc[-1])
+
+    assert width(400) < width(25)
+
+
+def test_recognisability_of_a_class_without_clips_is_nan():
+    y = np.array([[1, 0], [1, 0]], dtype=bool)
+    table = recognisability(y, np.array([[0, 1]]), 50, np.random.default_rng(0))
+    assert np.isnan(table["value"][1]) and table["value"][0] == pytest.approx(0.5)
+    assert table["value"][2] == pytest.approx(0.5)  # macro over classes with clips
+
+
+def test_near_copy_fires_on_a_planted_copy_of_a_train_clip_only():
+    rng = np.random.default_rng(5)
+    d = 32
+    train, reference = rng.normal(size=(200, d)), rng.normal(size=(1000, d))
+    fresh = rng.normal(size=(500, d))
+    planted = train[17] + rng.normal(scale=0.01, size=d)  # a copy, up to a little noise
+    clips = np.vstack([fresh, planted])
+    threshold = near_copy_threshold(reference, train, percentile=1)
+    nearest, distance = nearest_neighbours(clips, train)
+    assert nearest[-1] == 17
+    flags = distance < threshold
+    # fresh clips are flagged at about the stated rate (1 %) by construction, the copy always
+    assert flags[-1] and flags[:-1].mean() <= 0.03
+
+
+def _toy_sets(rng, classes=("a", "b"), d=8, trials=2):
+    """A generated set (class b's clips are drawn near class a), its real reference and train."""
+    means = {"a": np.zeros(d), "b": np.full(d, 3.0)}
+
+    def real(n):
+        labels = [classes[i % 2] for i in range(n)]
+        manifest = pd.DataFrame({"track_id": [f"r{i}" for i in range(n)], "labels": labels})
+        y = np.array([[lab == c for c in classes] for lab in labels])
+        emb = [np.stack([rng.normal(means[lab]) for lab in labels]) for _ in range(trials)]
+        return manifest, y, emb
+
+    ref_manifest, ref_y, ref_emb = real(40)
+    train_manifest, train_y, train_emb = real(60)
+    reference = ClipSet("validation+test", ref_manifest, ref_y, ref_emb)
+    train = ClipSet("train", train_manifest, train_y, train_emb)
+    n = 10
+    drawn = ["a"] * (n // 2) + ["b"] * (n // 2)
+    y = np.array([[lab == c for c in classes] for lab in drawn])
+    emb = [np.stack([rng.normal(means["a"]) for _ in drawn]) for _ in range(trials)]
+    for t in range(trials):  # clip 0: a copy of train clip r4 (class a)
+        emb[t][0] = train_emb[t][4]
+    scores = np.zeros((trials, n, 2))
+    scores[:, :, 0] = 0.9  # everything looks like class a
+    scores[:, :, 1] = 0.1
+    manifest = pd.DataFrame(
+        {
+            "track_id": [f"g{i}" for i in range(n)],
+            "path": [f"wav/g{i}.wav" for i in range(n)],
+            "labels": drawn,
+        }
+    )
+    scored = ClipSet("gen", manifest, y, emb, scores=scores, drawn=drawn)
+    return scored, reference, train
+
+
+def test_summary_table_has_its_columns_rows_and_anchors():
+    rng = np.random.default_rng(6)
+    scored, reference, train = _toy_sets(rng)
+    anchor = ClipSet(
+        "copy", scored.manifest, scored.y, [e.copy() for e in reference.embeddings[:]],
+        scores=scored.scores, drawn=scored.drawn,
+    )  # fmt: skip
+    anchor.embeddings = [e[:10] for e in reference.embeddings]
+    anchor.y = reference.y[:10]
+    table = summary_table(
+        scored, [anchor], reference, ["a", "b"], n_bootstrap=50, draws=3, kernel="poly", seed=0
+    )
+    assert list(table.columns) == SUMMARY_COLUMNS
+    assert table[["generator", "class"]].values.tolist() == [
+        ["gen", "a"], ["gen", "b"], ["gen", "all"], ["copy", "a"], ["copy", "b"], ["copy", "all"],
+    ]  # fmt: skip
+    gen = table[table["generator"] == "gen"].set_index("class")
+    assert gen.loc["a", "recognisability"] == 1.0 and gen.loc["b", "recognisability"] == 0.0
+    assert gen.loc["all", "recognisability"] == 0.5
+    assert gen.loc["a", "confidence"] == pytest.approx(0.9)
+    assert gen.loc["b", "class_score"] == pytest.approx(0.1)
+    assert (gen["n_distance"] == 5).all()
+    # class b's clips sit on class a: far above the floor; class a's near it
+    assert gen.loc["b", "fd"] > 5 * gen.loc["b", "fd_floor"]
+    assert gen.loc["b", "kad"] > gen.loc["a", "kad"]
+    copy = table[table["generator"] == "copy"]
+    assert (copy["role"] == "anchor").all() and (gen["role"] == "scored").all()
+    assert (copy["fd_floor"].to_numpy() == gen["fd_floor"].to_numpy()).all()  # same n, same floor
+
+
+def test_clip_table_flags_the_copy_and_ranks_outliers():
+    rng = np.random.default_rng(7)
+    scored, reference, train = _toy_sets(rng)
+    for t in range(2):
+        to_standard = standardise(reference.embeddings[t])
+        for s in (scored, reference, train):
+            s.embeddings[t] = to_standard(s.embeddings[t])
+    clips = clip_table(scored, reference, train, ["a", "b"], near_copy_percentile=1)
+    assert list(clips.columns) == [c for c in CLIP_COLUMNS if c in clips.columns]
+    assert clips["near_copy"].tolist() == [True] + [False] * 9
+    assert clips.loc[0, "nearest_train_id"] == "r4"
+    assert clips.loc[0, "nearest_train_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert (clips["predicted_class"] == "a").all()
+    assert clips["recognised"].tolist() == [True] * 5 + [False] * 5
+    assert clips["drawn_score"].tolist() == pytest.approx([0.9] * 5 + [0.1] * 5)
+    # class b's clips lie at class a: far from b's centroid; ranks 1..5 within each class
+    b = clips[clips["drawn_class"] == "b"]
+    assert sorted(b["outlier_rank"]) == [1, 2, 3, 4, 5]
+    assert (
+        b["centroid_distance"].min() > clips[clips["drawn_class"] == "a"]["centroid_distance"].max()
+    )
+
+
+def test_audio_flags_silence_and_clipping(tmp_path):
+    sr = 8000
+    t = np.arange(sr) / sr
+    sf.write(tmp_path / "quiet.wav", np.zeros(sr), sr)
+    sf.write(tmp_path / "loud.wav", np.clip(3 * np.sin(2 * np.pi * 220 * t), -1, 1), sr)
+    sf.write(tmp_path / "ok.wav", 0.3 * np.sin(2 * np.pi * 220 * t), sr)
+    names = ("quiet", "loud", "ok")
+    quiet, loud, ok = (audio_flags(tmp_path / f"{n}.wav", sr, None) for n in names)
+    assert quiet["silent"] and not quiet["clipping"]
+    assert loud["clipping"] and not loud["silent"]
+    assert not ok["silent"] and not ok["clipping"]
