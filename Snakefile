@@ -23,6 +23,7 @@ include: "workflow/rules/classifier.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/sweep.smk"
 include: "workflow/rules/distance.smk"
+include: "workflow/rules/score.smk"
 include: "workflow/rules/cas.smk"
 
 

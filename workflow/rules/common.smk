@@ -681,3 +681,104 @@ def get_beyond_output():
     if CAS_GENERATORS:
         out += expand("results/tables/cas_{labelset}.tsv", labelset=CAS_LABELSETS)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Score (score.smk): one generator's main-run clips judged by the baseline classifiers of every
+# trial, never an augmented training. Embeddings are one job per label set, trial and clip set
+# (a real split or one generator's clips), so a new or regenerated generator embeds only itself.
+# ---------------------------------------------------------------------------------------------
+
+SCORE_ANCHORS = generators_of_kinds(["copy", "noise"])
+SCORE_CLIPSETS = [f"real_{s}" for s in SPLITS] + [f"generated_{g}" for g in GENERATORS]
+
+
+wildcard_constraints:
+    clipset=one_of(SCORE_CLIPSETS),
+
+
+def score_embedding(labelset, trial, clipset):
+    return f"results/embeddings/{labelset}/baseline/trial-{trial}/{clipset}.npz"
+
+
+def get_score_reference_splits():
+    return config["score"]["reference_splits"]
+
+
+def get_score_embedding_inputs(wildcards):
+    """One clip set (real_<split> or generated_<generator>) and the baseline checkpoint."""
+    labelset, clipset = wildcards.labelset, wildcards.clipset
+    if clipset.startswith("real_"):
+        split = clipset.removeprefix("real_")
+        manifest = f"results/data/{labelset}/{split}.tsv"
+        features, shards = get_feature_indexes(split), get_feature_shards(split)
+    else:
+        generator = clipset.removeprefix("generated_")
+        manifest = generated_manifest(generator, labelset)
+        generated = get_generated_features(generator, labelset)
+        features, shards = [generated["index"]], [generated["npy"]]
+    return {
+        "checkpoint": checkpoint_path(labelset, "baseline", MAIN_RUN, wildcards.trial),
+        "manifests": [manifest],
+        "features": features,
+        "shards": shards,
+    }
+
+
+def get_score_embedding_set(wildcards):
+    return [wildcards.clipset]
+
+
+def get_score_anchors(wildcards):
+    """The copy and noise controls the generator is shown beside (itself excluded)."""
+    return [a for a in SCORE_ANCHORS if a != wildcards.generator]
+
+
+def _score_files(labelset, generator):
+    return {
+        "manifest": generated_manifest(generator, labelset),
+        "sources": f"{augment_dir(generator, labelset, MAIN_RUN)}/sources.tsv",
+        "predictions": [
+            generated_predictions_path(labelset, generator, t) for t in TRIALS
+        ],
+        "embeddings": [
+            score_embedding(labelset, t, f"generated_{generator}") for t in TRIALS
+        ],
+    }
+
+
+def get_score_inputs(wildcards):
+    """The generator's clips, the anchors' clips (lists ordered anchor, then trial), the real
+    reference and train splits with their embeddings (ordered split, then trial)."""
+    labelset = wildcards.labelset
+    inputs = {
+        f"scored_{key}": value
+        for key, value in _score_files(labelset, wildcards.generator).items()
+    }
+    anchors = [_score_files(labelset, a) for a in get_score_anchors(wildcards)]
+    for key in ("manifest", "sources", "predictions", "embeddings"):
+        inputs[f"anchor_{key}"] = [
+            path
+            for files in anchors
+            for path in (files[key] if isinstance(files[key], list) else [files[key]])
+        ]
+    splits = get_score_reference_splits()
+    inputs["reference_manifests"] = [f"results/data/{labelset}/{s}.tsv" for s in splits]
+    inputs["reference_embeddings"] = [
+        score_embedding(labelset, t, f"real_{s}") for s in splits for t in TRIALS
+    ]
+    inputs["train_manifest"] = f"results/data/{labelset}/train.tsv"
+    inputs["train_embeddings"] = [
+        score_embedding(labelset, t, "real_train") for t in TRIALS
+    ]
+    return inputs
+
+
+def get_score_output():
+    """Every configured generator's score tables, for every label set (rule score)."""
+    return expand(
+        "results/score/{labelset}/{generator}/{table}.tsv",
+        labelset=LABELSETS,
+        generator=GENERATORS,
+        table=["summary", "clips"],
+    )
