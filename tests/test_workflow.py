@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
-from helpers import REPO, TINY, planned_jobs, results_in_report, snakemake
+from helpers import REPO, TINY, job_counts, planned_jobs, results_in_report, snakemake
+
+from augeval.score import CLIP_COLUMNS, SUMMARY_COLUMNS
 
 VARIANTS = ("baseline", "copy", "noise", "samplernn", "ddsp")
 COPIED = (
@@ -100,6 +102,55 @@ def test_second_run_is_a_no_op(tiny_run):
     workdir, _ = tiny_run
     again = snakemake(workdir, "--cores", "2")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.workflow
+def test_score_target_needs_no_training_and_embeds_each_generator_once(tiny_run):
+    """Scoring the copy control on emotion after a finished run embeds the real splits and the
+    two controls per trial and scores; no classifier is trained. A second generator then embeds
+    only itself (here: nothing, its embeddings came with the anchors)."""
+    workdir, _ = tiny_run
+    target = "results/score/emotion/copy/summary.tsv"
+    plan = snakemake(workdir, "-n", "--cores", "2", target)
+    # 2 trials × (real train, validation, test + copy + noise), then one scoring job
+    assert job_counts(plan) == {"embed_score_clips": 10, "score_clips": 1}
+    snakemake(workdir, "--cores", "2", target)
+    again = snakemake(workdir, "-n", "--cores", "2", "results/score/emotion/noise/summary.tsv")
+    assert job_counts(again) == {"score_clips": 1}
+    summary = pd.read_csv(workdir / target, sep="\t")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    classes = list(pd.read_csv(workdir / "results/figures/confusion_emotion_copy.tsv", sep="\t")[
+        "true_class"
+    ])  # fmt: skip
+    assert summary[["generator", "role", "class"]].values.tolist() == [
+        [g, role, c]
+        for g, role in (("copy", "scored"), ("noise", "anchor"))
+        for c in [*classes, "all"]
+    ]
+    assert (summary["n_trials"] == 2).all() and (summary["reference"] == "validation+test").all()
+    rec = summary.dropna(subset=["recognisability"])
+    assert len(rec) and rec["recognisability"].between(0, 1).all()
+    assert (rec["recognisability_lo"] <= rec["recognisability"] + 1e-12).all()
+    assert (rec["recognisability"] <= rec["recognisability_hi"] + 1e-12).all()
+    assert summary["confidence"].dropna().between(0, 1).all()
+    measured = summary[summary["n_distance"] >= 2]
+    assert len(measured) and (measured["fd"] > 0).all() and (measured["fd_floor"] > 0).all()
+    assert np.isfinite(measured[["kad", "kad_floor"]]).all().all()
+    clips = pd.read_csv(workdir / "results/score/emotion/copy/clips.tsv", sep="\t")
+    generated = pd.read_csv(workdir / "results/generated/copy/emotion/main/manifest.tsv", sep="\t")
+    assert list(clips.columns) == CLIP_COLUMNS
+    assert list(clips["track_id"]) == list(generated["track_id"])
+    assert set(clips["predicted_class"]) <= set(classes) and set(clips["drawn_class"]) <= set(
+        classes
+    )
+    assert (
+        clips["drawn_score"].between(0, 1).all() and clips["trials_recognised"].between(0, 1).all()
+    )
+    assert (clips["outlier_rank"] >= 1).all() and (clips["nearest_train_distance"] >= 0).all()
+    assert clips["near_copy_threshold"].nunique() == 1 and (clips["near_copy_threshold"] > 0).all()
+    assert not clips["silent"].any()  # excerpts of the demo's music
+    for column in ("recognised", "near_copy", "silent", "clipping"):
+        assert set(clips[column]) <= {True, False}
 
 
 @pytest.mark.workflow
