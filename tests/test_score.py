@@ -16,6 +16,7 @@ from augeval.score import (
     near_copy_threshold,
     nearest_neighbours,
     recognisability,
+    score_generator,
     standardise,
     summary_table,
 )
@@ -237,3 +238,76 @@ def test_audio_flags_silence_and_clipping(tmp_path):
     assert quiet["silent"] and not quiet["clipping"]
     assert loud["clipping"] and not loud["silent"]
     assert not ok["silent"] and not ok["clipping"]
+
+
+def test_score_generator_reads_the_rules_files(tmp_path):
+    """The job end to end on files shaped like the workflow's (manifests, sources, prediction
+    TSVs, embed_clips .npz files, WAVs), without snakemake."""
+    rng = np.random.default_rng(8)
+    classes, trials, sr = ["a", "b"], 2, 8000
+
+    def write_set(name, n, prefix, generated):
+        labels = [classes[i % 2] for i in range(n)]
+        ids = [f"{prefix}{i}" for i in range(n)]
+        paths = []
+        for i in ids:
+            path = tmp_path / f"{i}.wav"
+            sf.write(path, 0.2 * rng.standard_normal(sr), sr)
+            paths.append(str(path))
+        manifest = pd.DataFrame(
+            {"track_id": ids, "path": paths, "duration_s": 1.0, "labels": labels,
+             "source": name if generated else "real"}
+        )  # fmt: skip
+        manifest_path = tmp_path / (f"{name}_manifest.tsv" if generated else f"{name}.tsv")
+        manifest.to_csv(manifest_path, sep="\t", index=False)
+        set_name = f"generated_{name}" if generated else f"real_{name}"
+        files = {"manifest": str(manifest_path), "embeddings": [], "predictions": []}
+        for t in range(trials):
+            npz = tmp_path / f"{set_name}_{t}.npz"
+            np.savez(
+                npz,
+                **{f"{set_name}.track_id": np.array(ids[::-1]),  # any order: matched by id
+                   f"{set_name}.embedding": rng.normal(size=(n, 2, 6))},
+            )  # fmt: skip
+            files["embeddings"].append(str(npz))
+            if generated:
+                scores = pd.DataFrame(rng.random((n, 2)), columns=classes)
+                scores.insert(0, "track_id", ids)
+                pred = tmp_path / f"{name}_pred_{t}.tsv"
+                scores.to_csv(pred, sep="\t", index=False)
+                files["predictions"].append(str(pred))
+        if generated:
+            sources = tmp_path / f"{name}_sources.tsv"
+            pd.DataFrame({"clip_id": ids, "drawn_class": labels}).to_csv(
+                sources, sep="\t", index=False
+            )
+            files["sources"] = str(sources)
+        return files
+
+    validation, test = write_set("validation", 12, "v", False), write_set("test", 12, "t", False)
+    train = write_set("train", 20, "r", False)
+    gen, noise = write_set("gen", 6, "g", True), write_set("noise", 6, "n", True)
+    summary, clips = score_generator(
+        generator="gen",
+        classes=classes,
+        scored_files=gen,
+        anchor_files={"noise": noise},
+        reference_manifests=[validation["manifest"], test["manifest"]],
+        reference_embeddings=[validation["embeddings"], test["embeddings"]],
+        train_manifest=train["manifest"],
+        train_embeddings=train["embeddings"],
+        settings={"n_bootstrap": 20, "draws": 2, "kernel": "rbf", "near_copy_percentile": 1},
+        seed=0,
+        sample_rate=sr,
+        audio_seconds=None,
+    )
+    assert list(summary.columns) == SUMMARY_COLUMNS and len(summary) == 2 * 3
+    assert (summary["reference"] == "validation+test").all()
+    assert (summary["n_distance"] == 3).all() and summary["fd"].notna().all()
+    assert list(clips.columns) == CLIP_COLUMNS and list(clips["track_id"]) == gen_ids(6)
+    assert set(clips["nearest_train_id"]) <= {f"r{i}" for i in range(20)}
+    assert not clips["silent"].any() and clips["clipping"].dtype == bool
+
+
+def gen_ids(n):
+    return [f"g{i}" for i in range(n)]
