@@ -42,6 +42,7 @@ def test_what_the_kinds_declare():
     assert kinds_where(pretrained=True) == ("jukebox",)
     assert kinds_where(control=True) == ("copy", "noise", "oracle")
     assert kinds_where(holdout=True) == ("oracle",)
+    assert kinds_where(anchor=True) == ("copy", "noise")
     assert kinds_where(sources="samples") == ("samples",)
     assert kinds_where(trains=True, features=True) == ("ddsp",)
 

@@ -689,7 +689,7 @@ def get_beyond_output():
 # (a real split or one generator's clips), so a new or regenerated generator embeds only itself.
 # ---------------------------------------------------------------------------------------------
 
-SCORE_ANCHORS = generators_of_kinds(["copy", "noise"])
+SCORE_ANCHORS = generators_where(anchor=True)
 SCORE_CLIPSETS = [f"real_{s}" for s in SPLITS] + [f"generated_{g}" for g in GENERATORS]
 
 

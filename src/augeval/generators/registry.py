@@ -23,6 +23,8 @@ class Kind:
     the train/validation splits and of the sources.
     ``pretrained``: generation may load published weights (rule ``fetch_jukebox_weights``).
     ``control``: a reference point of the study, not a generative model.
+    ``anchor``: a control the score view shows beside every generator (copy: real clips; noise:
+    no music at all), so each score has its reference points.
     ``holdout``: with ``holdout_fraction`` set, its sources come from an artist-disjoint hold-out
     of train that no classifier trains on (rule ``carve_oracle_holdout``).
     ``sources``: how the policy draws this kind's sources: ``excerpts`` of real train tracks
@@ -37,6 +39,7 @@ class Kind:
     features: bool = False
     pretrained: bool = False
     control: bool = False
+    anchor: bool = False
     holdout: bool = False
     sources: str = "excerpts"
     threads: bool = True
@@ -75,8 +78,22 @@ REGISTRY: dict[str, Kind] = {
             pretrained=True,
             resources=_MODEL | {"mem_mb": 64000},
         ),
-        Kind("copy", f"{_CONTROLS}:CopyControl", control=True, threads=False, resources=_CONTROL),
-        Kind("noise", f"{_CONTROLS}:NoiseControl", control=True, threads=False, resources=_CONTROL),
+        Kind(
+            "copy",
+            f"{_CONTROLS}:CopyControl",
+            control=True,
+            anchor=True,
+            threads=False,
+            resources=_CONTROL,
+        ),
+        Kind(
+            "noise",
+            f"{_CONTROLS}:NoiseControl",
+            control=True,
+            anchor=True,
+            threads=False,
+            resources=_CONTROL,
+        ),
         Kind(
             "oracle",
             f"{_CONTROLS}:OracleControl",
