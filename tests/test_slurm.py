@@ -103,7 +103,7 @@ def test_jobs_ran_through_slurm_and_outputs_are_complete(slurm_run):
     state = dict(line.split("|") for line in states.split())
     assert set(state) == ids and set(state.values()) == {"COMPLETED"}, state
     logs = workdir / ".snakemake/slurm_logs"
-    assert list(logs.glob("rule_train_classifier/emotion_baseline_0/*.log"))
+    assert list(logs.glob("rule_train_classifier/emotion_baseline_main_0/*.log"))
     assert list(logs.glob("group_mel_cache_mel_shard/*.log"))  # the shards ran grouped
     metrics = pd.read_csv(workdir / METRICS, sep="\t")
     assert metrics["value"].between(0, 1).any()
