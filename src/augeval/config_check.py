@@ -20,6 +20,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from augeval.config_schema import resolve
 from augeval.errors import ConfigError
 
 
@@ -30,27 +31,18 @@ def _key_path(parts) -> str:
     return out or "(top level)"
 
 
-def _resolve(schema: dict, root: dict) -> dict:
-    while isinstance(schema, dict) and "$ref" in schema:
-        node = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
 def _description(error: jsonschema.ValidationError, root: dict) -> str | None:
     """The description of the innermost schema on the error's path that has one."""
     node, found = root, None
     for depth, step in enumerate(error.absolute_schema_path):
-        node = _resolve(node, root)
+        node = resolve(node, root)
         if depth and isinstance(node, dict) and isinstance(node.get("description"), str):
             found = node["description"]
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
             break
-    node = _resolve(node, root)
+    node = resolve(node, root)
     if isinstance(node, dict) and isinstance(node.get("description"), str):
         found = node["description"]
     return found
@@ -72,7 +64,7 @@ def describe(error: jsonschema.ValidationError, root: dict) -> list[str]:
             deepest = max(relevant, key=lambda e: len(e.absolute_path))
             return describe(deepest, root)
     if error.validator == "additionalProperties":
-        allowed = list(_resolve(error.schema, root).get("properties", {}))
+        allowed = list(resolve(error.schema, root).get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         lines = []
         for key in extra:
@@ -97,7 +89,7 @@ def describe(error: jsonschema.ValidationError, root: dict) -> list[str]:
         missing = [k for k in error.validator_value if k not in error.instance]
         if len(where) == 2 and where[0] == "generators" and missing == ["kind"]:
             # Any name is allowed with kind:, so a misspelt built-in name lands here.
-            builtins = list(_resolve(root["properties"]["generators"], root)["properties"])
+            builtins = list(resolve(root["properties"]["generators"], root)["properties"])
             hint = difflib.get_close_matches(str(where[1]), builtins, n=1)
             return [
                 f"{_key_path(where)}: unknown key; allowed: {', '.join(builtins)}, or any "
