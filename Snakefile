@@ -39,3 +39,9 @@ rule all:
 rule download_audio:
     input:
         get_download_receipts,
+
+
+# `snakemake score`: every configured generator's score tables on every label set (score.smk).
+rule score:
+    input:
+        get_score_output(),

@@ -69,9 +69,3 @@ rule score_clips:
         audio_seconds=get_audio_check_seconds(),
     script:
         "../scripts/score_clips.py"
-
-
-# `snakemake score`: every configured generator on every label set.
-rule score:
-    input:
-        get_score_output(),
