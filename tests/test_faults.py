@@ -25,7 +25,8 @@ CHILD = textwrap.dedent(
     import sys
     import pandas as pd
     import torch
-    from augeval.classifier.predict import predict_manifest, write_predictions
+    from augeval.classifier.predict import predict_manifest
+    from augeval.predictions import write_predictions
     from augeval.classifier.train import MODEL_KEYS, build_model, train_classifier
     from augeval.features import MelStore
     from augeval.logs import setup_logging

@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 
 from augeval.audio import read_audio
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.checks import measure_loudness
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.distance import (
@@ -53,6 +52,7 @@ from augeval.distance import (
     subsampled_distance,
 )
 from augeval.errors import DataError
+from augeval.predictions import aligned_scores, read_predictions
 
 log = logging.getLogger("augeval.score")
 

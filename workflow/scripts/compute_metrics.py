@@ -3,10 +3,10 @@
 import pandas as pd
 
 from augeval.atomic import write_tsv
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.metrics import evaluate
+from augeval.predictions import aligned_scores, read_predictions
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 

@@ -5,10 +5,10 @@ import pandas as pd
 
 from augeval.atomic import write_tsv
 from augeval.beyond_tables import cas_table
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.metrics import fitted_mode
+from augeval.predictions import aligned_scores, read_predictions
 from augeval.tables import per_class_table
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from augeval.atomic import write_text, write_tsv
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.metrics import ARGMAX, argmax_metrics, decisions, fit_thresholds, threshold_modes
+from augeval.predictions import aligned_scores, read_predictions
 from augeval.seeding import derive_seed
 from augeval.stats import bootstrap_trial_means
 from augeval.tables import build_table3, per_class_table, table3_markdown

@@ -4,10 +4,10 @@ over trials. Baseline: the test split; a generator: its clips, by the baseline c
 import pandas as pd
 
 from augeval.atomic import write_tsv
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.plots import confusion_counts, confusion_frame, plot_confusion
+from augeval.predictions import aligned_scores, read_predictions
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 

@@ -2,9 +2,10 @@
 more manifests (the real validation/test splits, or a generator's clips scored by the baseline
 classifier); one prediction TSV per manifest."""
 
-from augeval.classifier.predict import predict_manifest, write_predictions
+from augeval.classifier.predict import predict_manifest
 from augeval.data.manifest import read_manifest
 from augeval.logs import run_logged
+from augeval.predictions import write_predictions
 from augeval.seeding import set_deterministic
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)

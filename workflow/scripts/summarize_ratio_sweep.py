@@ -5,9 +5,9 @@ import pandas as pd
 
 from augeval.atomic import write_tsv
 from augeval.beyond_tables import sweep_table
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
+from augeval.predictions import aligned_scores, read_predictions
 from augeval.seeding import derive_seed
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)

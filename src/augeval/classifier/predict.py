@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augeval.atomic import write_tsv
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier.model import MoodClassifier
 from augeval.classifier.train import load_windows, model_from_checkpoint, predict_scores
-from augeval.errors import DataError
 from augeval.features import MelStore
 
 
@@ -64,26 +62,3 @@ def embed_manifest(
     ids = list(manifest["track_id"])
     store = MelStore(feature_indexes)
     return ids, embed_tracks(model, store, ids, checkpoint["input_frames"], batch_size)
-
-
-def write_predictions(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    write_tsv(df, path, float_format="%.6f")
-
-
-def read_predictions(path: str | os.PathLike, classes: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    df = pd.read_csv(path, sep="\t", dtype={"track_id": str})
-    missing = [c for c in classes if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}: no score column for class(es) {missing}")
-    return df
-
-
-def aligned_scores(predictions: pd.DataFrame, manifest: pd.DataFrame, classes) -> np.ndarray:
-    """Scores ``(n_tracks, n_classes)`` in the manifest's row order."""
-    indexed = predictions.set_index("track_id")
-    absent = [t for t in manifest["track_id"] if t not in indexed.index]
-    if absent:
-        raise DataError(
-            f"predictions lack {len(absent)} track(s) of the manifest, e.g. {absent[:3]}"
-        )
-    return indexed.loc[list(manifest["track_id"]), list(classes)].to_numpy(dtype=np.float64)
