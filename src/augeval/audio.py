@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio.functional as AF
 
 from augeval.atomic import atomic_path
 from augeval.errors import AudioError
@@ -76,6 +74,9 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """Band-limited resampling (torchaudio's windowed sinc)."""
     if orig_sr == target_sr:
         return y.astype(np.float32, copy=False)
+    import torch  # here, not at the top: jobs that only read metadata never pay its import
+    import torchaudio.functional as AF
+
     out = AF.resample(
         torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)), orig_sr, target_sr
     )
