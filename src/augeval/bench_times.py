@@ -1,0 +1,76 @@
+"""Per-rule wall time of a finished run, from Snakemake's ``benchmark:`` files.
+
+Every rule in ``workflow/rules/*.smk`` writes one benchmark TSV per job (columns ``s``,
+``max_rss``, …). :func:`rule_templates` reads each rule's benchmark path template from the rule
+files; :func:`read_benchmarks` matches the files of a ``benchmarks/`` folder to their rules, and
+:func:`per_rule` sums them per rule. ``bench/bench_demo.py`` prints the breakdown (and two runs
+side by side); the cost forecast compares its figures with it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+_RULE = re.compile(r"^(?:rule (\w+):|use rule \w+ as (\w+) with:)", re.MULTILINE)
+_BENCH = re.compile(r"^\s+benchmark:\s*\n\s+\"([^\"]+)\"", re.MULTILINE)
+
+
+def rule_templates(rules_dir: str | Path) -> dict[str, str]:
+    """``{benchmark path template: rule}`` of every rule with a ``benchmark:`` (first rule wins
+    where a ``use rule`` twin shares its template)."""
+    out: dict[str, str] = {}
+    for smk in sorted(Path(rules_dir).glob("*.smk")):
+        text = smk.read_text()
+        heads = list(_RULE.finditer(text))
+        for i, head in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            bench = _BENCH.search(text, head.end(), end)
+            if bench:
+                out.setdefault(bench.group(1), head.group(1) or head.group(2))
+    return out
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"(\{[^}]+\})", template)
+    body = "".join(".+?" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{body}$")
+
+
+def read_benchmarks(bench_dir: str | Path, rules_dir: str | Path) -> pd.DataFrame:
+    """One row per benchmark file: ``rule file s max_rss_mb`` (``rule`` is ``?`` where no
+    template matches). ``bench_dir`` is the run's ``benchmarks/`` folder."""
+    root = Path(bench_dir)
+    # the most specific template first (fewest wildcards, longest literal text)
+    templates = sorted(
+        rule_templates(rules_dir).items(),
+        key=lambda kv: (kv[0].count("{"), -len(re.sub(r"\{[^}]+\}", "", kv[0]))),
+    )
+    compiled = [(_pattern(t), rule) for t, rule in templates]
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        rel = "benchmarks/" + path.relative_to(root).as_posix()
+        rule = next((r for pat, r in compiled if pat.match(rel)), "?")
+        table = pd.read_csv(path, sep="\t")
+        rss = pd.to_numeric(table.get("max_rss"), errors="coerce")
+        rows.append(
+            (rule, rel, float(table["s"].sum()), float(rss.max()) if rss is not None else None)
+        )
+    return pd.DataFrame(rows, columns=["rule", "file", "s", "max_rss_mb"])
+
+
+def per_rule(benchmarks: pd.DataFrame) -> pd.DataFrame:
+    """``rule jobs total_s mean_s max_s max_rss_mb``, the longest total first."""
+    grouped = benchmarks.groupby("rule")
+    out = pd.DataFrame(
+        {
+            "jobs": grouped.size(),
+            "total_s": grouped["s"].sum(),
+            "mean_s": grouped["s"].mean(),
+            "max_s": grouped["s"].max(),
+            "max_rss_mb": grouped["max_rss_mb"].max(),
+        }
+    )
+    return out.sort_values("total_s", ascending=False).reset_index()

@@ -1,0 +1,52 @@
+"""Benchmark files of a run map to their rules (from the rule files' own templates)."""
+
+import pandas as pd
+from helpers import REPO
+
+from augeval.bench_times import per_rule, read_benchmarks, rule_templates
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def write(root, rel, seconds, rss=100.0):
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{seconds}\t0:00:01\t{rss}\t1\t1\t1\t0\t0\t50\t1\n")
+
+
+def test_every_rule_with_a_benchmark_is_found():
+    templates = rule_templates(REPO / "workflow/rules")
+    rules = set(templates.values())
+    assert {"train_classifier", "compute_metrics", "mel_shard", "make_table3"} <= rules
+    assert all(t.startswith("benchmarks/") for t in templates)
+
+
+def test_files_sum_per_rule_and_the_more_specific_template_wins(tmp_path):
+    bench = tmp_path / "benchmarks"
+    write(bench, "classifier/train/mood_baseline_main_0.tsv", 70.0, rss=900)
+    write(bench, "classifier/train/mood_copy_main_1.tsv", 30.0, rss=800)
+    write(bench, "evaluate/metrics/mood_baseline_main_0.tsv", 9.5)
+    # both make_manifest templates match this path: the literal one names the pool rule
+    write(bench, "data/make_manifest/mood_oracle_pool.tsv", 2.0)
+    write(bench, "data/make_manifest/mood_train.tsv", 3.0)
+    write(bench, "not/a/rule.tsv", 1.0)
+    rows = read_benchmarks(bench, REPO / "workflow/rules")
+    assert dict(zip(rows["file"], rows["rule"], strict=True)) == {
+        "benchmarks/classifier/train/mood_baseline_main_0.tsv": "train_classifier",
+        "benchmarks/classifier/train/mood_copy_main_1.tsv": "train_classifier",
+        "benchmarks/evaluate/metrics/mood_baseline_main_0.tsv": "compute_metrics",
+        "benchmarks/data/make_manifest/mood_oracle_pool.tsv": "make_pool_manifest",
+        "benchmarks/data/make_manifest/mood_train.tsv": "make_manifest",
+        "benchmarks/not/a/rule.tsv": "?",
+    }
+    table = per_rule(rows).set_index("rule")
+    assert table.index[0] == "train_classifier"  # longest total first
+    expected = pd.Series(
+        {"jobs": 2, "total_s": 100.0, "mean_s": 50.0, "max_s": 70.0, "max_rss_mb": 900.0}
+    )
+    pd.testing.assert_series_equal(
+        table.loc["train_classifier", expected.index].astype(float),
+        expected.astype(float),
+        check_names=False,
+    )
+    assert table.loc["compute_metrics", "jobs"] == 1
