@@ -355,3 +355,13 @@ def test_truncated_or_missing_checkpoint_is_a_clear_error(corpus, tmp_path):
     with pytest.raises(CheckpointError):
         DDSPGenerator().generate(gen_job(bad, sources_table(train), CFG, tmp_path / "out", 0))
     assert not (tmp_path / "out" / "wav").exists()
+
+
+def test_max_steps_stops_mid_epoch_and_validates_that_epoch(corpus, tmp_path):
+    root, train, val = corpus
+    cfg = CFG | {"batch_size": 3, "epochs": 10, "max_steps": 3}  # 4 excerpts: 2 steps per epoch
+    ckpt = tmp_path / "capped" / "checkpoint.pt"
+    DDSPGenerator().fit(fit_job(train, val, cfg, ckpt, 5, root))
+    history = load_checkpoint(ckpt)["history"]
+    assert [(h["epoch"], h["step"]) for h in history] == [(1, 2), (2, 3)]
+    assert "val_loss" in history[-1]  # the cut epoch is the last: validated like any last epoch

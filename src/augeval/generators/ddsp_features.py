@@ -10,7 +10,7 @@ STFT/pYIN frames, zero padding at the edges). A clip is zero-padded to ``n_frame
   plus a voicing probability; :func:`fill_unvoiced` then fills unvoiced frames by linear
   interpolation *in log-frequency* between the neighbouring voiced frames, holds the first/last
   voiced value before/after them, and uses ``f0_min`` for a clip with no voiced frame at all.
-  Another backend (e.g. CREPE) only has to be added to :data:`F0_METHODS`.
+  ``crepe``: :func:`augeval.generators.crepe_f0.crepe_f0` (torchcrepe, Magenta's tracker).
 * loudness: :func:`a_weighted_loudness`, the A-weighted mean-square power of each Hann-windowed
   frame (``loudness_n_fft`` samples) in dB re full scale (a 1 kHz sine of amplitude 1 reads
   -3 dB), floored at -100 dB. Scaling the signal by ``g`` shifts it by exactly ``20 log10 g``.
@@ -41,6 +41,7 @@ from augeval.atomic import atomic_path
 from augeval.audio import read_audio
 from augeval.errors import ConfigError, DataError
 from augeval.generators import with_defaults
+from augeval.generators.crepe_f0 import crepe_f0
 
 log = logging.getLogger("augeval.generators.ddsp")
 
@@ -55,6 +56,7 @@ FEATURE_KEYS = (
     "f0_frame_length",
     "loudness_n_fft",
 )
+CREPE_KEYS = ("crepe_model", "crepe_batch_size", "crepe_voicing_threshold")  # with crepe only
 LOUDNESS_FLOOR_DB = -100.0
 ARRAY_KEYS = ("f0_hz", "voiced", "voiced_prob", "loudness_db")
 TABLE_KEYS = ("key", "track_id", "path", "offset_s", "seconds", "n_frames")
@@ -71,6 +73,10 @@ def feature_config(cfg: dict) -> dict:
     )
     for k in ("f0_min", "f0_max", "f0_resolution"):
         out[k] = float(out[k])
+    if out["f0_method"] == "crepe":  # pyin caches keep exactly their former settings
+        out |= {k: filled[k] for k in CREPE_KEYS}
+        out["crepe_batch_size"] = int(out["crepe_batch_size"])
+        out["crepe_voicing_threshold"] = float(out["crepe_voicing_threshold"])
     if out["f0_method"] not in F0_METHODS:
         raise ConfigError(f"ddsp f0_method {out['f0_method']!r}; allowed: {sorted(F0_METHODS)}")
     if not 0 < out["f0_min"] < out["f0_max"] < out["sample_rate"] / 2:
@@ -104,7 +110,7 @@ def pyin_f0(audio: np.ndarray, fcfg: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 F0Backend = Callable[[np.ndarray, dict], tuple[np.ndarray, np.ndarray]]
-F0_METHODS: dict[str, F0Backend] = {"pyin": pyin_f0}
+F0_METHODS: dict[str, F0Backend] = {"pyin": pyin_f0, "crepe": crepe_f0}
 
 
 def fill_unvoiced(f0_hz: np.ndarray, fallback_hz: float) -> np.ndarray:

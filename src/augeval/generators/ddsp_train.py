@@ -170,6 +170,9 @@ def _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step,
     state_path = checkpoint_path.with_name("train_state.pt")
     digest = _digest(cfg, [train.keys, validation.keys], seed)
     epochs, batch_size = int(cfg["epochs"]), int(cfg["batch_size"])
+    max_steps = cfg["max_steps"]  # None: every epoch runs in full
+    if max_steps is not None:  # the epoch holding step max_steps is the last (cut there)
+        epochs = min(epochs, math.ceil(int(max_steps) / math.ceil(len(train) / batch_size)))
 
     torch.manual_seed(seed)
     model = build_model(cfg).to(device)
@@ -228,6 +231,8 @@ def _train(train, validation, cfg, seed, checkpoint_path, on_epoch_end, on_step,
                 preempt.saved(f"epoch {epoch + 1} step {step}")
             if on_step is not None:
                 on_step(epoch, step)
+            if max_steps is not None and step >= int(max_steps):
+                break
         epoch += 1
         entry = {"epoch": epoch, "step": step, "lr": lr, "loss": float(np.mean(losses))}
         validate = epoch % int(cfg["val_every"]) == 0 or epoch == epochs
