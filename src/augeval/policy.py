@@ -310,9 +310,11 @@ def plan_run(
     ``fraction`` already the run's), ``gen`` the generator's config section. ``sources_mode`` is
     the kind's (:mod:`augeval.generators.registry`): ``excerpts`` draws primes/inputs from
     ``pool`` (default: ``train``; the oracle's hold-out mode passes its held-out pool, whose
-    classes must all be present); ``samples`` takes whole clips of the user's ``samples`` pool
-    (``path  duration_s  labels``) up to each class's budget, and the
-    budget then reports what was taken. The budget always comes from ``train``.
+    classes must all be present); ``samples`` takes excerpts of ``gen["clip_seconds"]`` (or
+    whole files where null) from the user's ``samples`` pool (``path  duration_s  labels``) up to
+    each class's budget (:func:`augeval.generators.external.draw_samples`), and the budget then
+    reports what was taken: the mean excerpt as ``clip_seconds``, and ``n_files`` and
+    ``taken_from`` (file: excerpts x seconds). The budget always comes from ``train``.
     """
     duration = policy["duration"]
     # samples have no clip_seconds: their clips' own lengths replace what depends on it below
@@ -323,16 +325,22 @@ def plan_run(
     )  # fmt: skip
     inherit = policy["inherit_other_labels"]
     if sources_mode == "samples":
-        from augeval.generators.external import draw_samples
+        from augeval.generators import with_defaults
+        from augeval.generators.external import draw_samples, samples_taken
 
+        excerpt = with_defaults("samples", gen)["clip_seconds"]  # null: whole files
         sources = draw_samples(
             samples, list(classes), float(budget["budget_seconds_class"].iloc[0]),
-            seed=seed, clip_prefix=clip_prefix, inherit_other_labels=inherit,
+            seed=seed, clip_prefix=clip_prefix, clip_seconds=excerpt,
+            inherit_other_labels=inherit,
         )  # fmt: skip
         per_class = sources.groupby("drawn_class")["source_seconds"]
         budget["clip_seconds"] = budget["class"].map(per_class.mean())
         budget["n_clips"] = budget["class"].map(per_class.size()).fillna(0).astype(int)
         budget["generated_seconds_class"] = budget["class"].map(per_class.sum())
+        # what was taken from which file (each excerpt's offset: sources.tsv)
+        taken = samples_taken(sources, excerpt, samples.attrs.get("root"))
+        budget = budget.merge(taken, on="class", how="left")
         return budget, sources
     sources = draw_sources(
         train if pool is None else pool, classes,
