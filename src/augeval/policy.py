@@ -97,7 +97,7 @@ def excerpt_offsets(
     room = max(duration - length, 0.0)
     if n == 1:
         return [float(rng.uniform(0, room))]
-    slots = int(room // length + 1e-9) + 1
+    slots = int(room / length + 1e-9) + 1
     if n <= slots:
         picks = np.sort(rng.choice(slots, size=n, replace=False))
         shift = rng.uniform(0, max(room - (slots - 1) * length, 0.0))
@@ -112,7 +112,7 @@ def _more_offsets(
     (so none overlaps another) while they fit, else uniform draws."""
     if n <= 0:
         return []
-    below, above = int(first // length + 1e-9), int((room - first) // length + 1e-9)
+    below, above = int(first / length + 1e-9), int((room - first) / length + 1e-9)
     slots = [min(max(first + m * length, 0.0), room) for m in range(-below, above + 1) if m]
     picks = [slots[j] for j in rng.permutation(len(slots))[:n]]
     picks += [float(x) for x in rng.uniform(0, room, size=n - len(picks))]

@@ -131,7 +131,7 @@ def draw_samples(
     def fits(i: int) -> int:  # excerpts file i can give
         if clip_seconds is None or seconds[i] < clip_seconds:
             return 1
-        return int(seconds[i] // clip_seconds + 1e-9)
+        return int(seconds[i] / clip_seconds + 1e-9)
 
     def length(i: int) -> float:
         return seconds[i] if clip_seconds is None else min(seconds[i], clip_seconds)
