@@ -168,7 +168,7 @@ def test_draw_samples_budget_seeded_without_replacement():
     assert one["path"].is_unique
     assert list(one.groupby("drawn_class").size()) == [3, 3]  # 3 × 2 s reaches 5 s
     assert list(one["clip_id"]) == [f"x_{k:05d}" for k in range(6)]
-    with pytest.raises(DataError, match="class 'b' has .* budget is 11.0 s"):
+    with pytest.raises(DataError, match="class 'b' .* has 8.0 s .* budget is 11.0 s"):
         draw_samples(pool, ["a", "b"], 11.0, seed=1, clip_prefix="x")
 
 
@@ -284,3 +284,121 @@ def test_a_samples_table_is_an_input_of_the_plan(tmp_path):
     (tmp_path / "pool" / "clips.tsv").write_text("path\tlabels\n" + "\n".join(rows) + "\n")
     plan = run(tmp_path, config(tmp_path, gens), "-n", target).stdout
     assert "rule plan_augmentation" in plan and "clips.tsv" in plan
+
+
+# ----------------------------------------------------------- full-length tracks cut into excerpts
+
+OGG_SR = 44100
+LONG_TRACKS = {"a": {"short.ogg": 27, "long.ogg": 200}, "b": {"tiny.ogg": 7, "mid.ogg": 27,
+                                                           "long.ogg": 80}}  # fmt: skip
+
+
+def chirp(seconds: float, sr: int) -> np.ndarray:
+    """A quiet sweep whose frequency tells the time: 200 + 10 t Hz at t seconds."""
+    t = np.arange(int(seconds * sr)) / sr
+    return 0.05 * np.sin(2 * np.pi * (200 * t + 5 * t * t))
+
+
+@pytest.fixture(scope="module")
+def long_pool(tmp_path_factory):
+    """Full-length 44.1 kHz stereo OGG Vorbis tracks, one folder per class (written in 1 s
+    blocks: one large Vorbis write crashes libsndfile)."""
+    root = tmp_path_factory.mktemp("long") / "clips"
+    for c, files in LONG_TRACKS.items():
+        (root / c).mkdir(parents=True)
+        for name, seconds in files.items():
+            y = chirp(seconds, OGG_SR)
+            with sf.SoundFile(root / c / name, "w", OGG_SR, 2, format="OGG",
+                              subtype="VORBIS") as f:  # fmt: skip
+                for k in range(0, len(y), OGG_SR):
+                    f.write(np.stack([y[k : k + OGG_SR], 0.5 * y[k : k + OGG_SR]], axis=1))
+    return root
+
+
+def plan_long(pool_root: Path, seed: int, clip_seconds: float | None = 10.0):
+    from augeval.generators.external import read_sample_pool
+    from augeval.policy import plan_run
+
+    # two 188 s train tracks at fraction 0.5: 188 s of clips, 94 s per class (the issue's case)
+    train = pd.DataFrame({"track_id": ["r1", "r2"], "path": ["/r1.wav", "/r2.wav"],
+                          "duration_s": [188.0, 188.0], "labels": ["a", "b"]})  # fmt: skip
+    gen = {"kind": "samples", "dir": str(pool_root), "clip_seconds": clip_seconds}
+    samples = read_sample_pool(gen, "emotion", ["a", "b"])
+    policy = {"fraction": 0.5, "duration": "full", "inherit_other_labels": False}
+    return plan_run(
+        train, ["a", "b"], policy, gen, sources_mode="samples", seed=seed,
+        clip_prefix="mine_emotion", visible_seconds=float("inf"), samples=samples,
+    )  # fmt: skip
+
+
+def test_long_samples_are_cut_into_excerpts_up_to_the_budget(long_pool):
+    budget, sources = plan_long(long_pool, seed=1)
+    assert budget["budget_seconds_class"].tolist() == pytest.approx([94.0, 94.0])
+    seconds = sources.groupby("drawn_class")["source_seconds"].sum()
+    # each class reaches its budget within one excerpt
+    assert all(94.0 <= seconds[c] < 94.0 + 10.0 for c in ("a", "b"))
+    # worked by hand: one excerpt per file per round until 94 s. a: 27 s gives 2, 200 s gives 8
+    # (100 s); b: 7 s whole, 27 s gives 2, 80 s gives 7 (97 s)
+    per_file = sources.groupby(["drawn_class", sources["path"].map(lambda p: Path(p).name)])
+    counts = per_file.size().to_dict()
+    assert counts == {("a", "short.ogg"): 2, ("a", "long.ogg"): 8, ("b", "tiny.ogg"): 1,
+                      ("b", "mid.ogg"): 2, ("b", "long.ogg"): 7}  # fmt: skip
+    assert seconds.to_dict() == pytest.approx({"a": 100.0, "b": 97.0}, abs=1e-3)
+    tiny = sources[sources["path"].str.endswith("b/tiny.ogg")]
+    assert tiny[["offset_s", "source_seconds"]].values.tolist() == [[0.0, pytest.approx(7.0)]]
+    for path, part in sources.groupby("path"):  # within the file, never overlapping
+        length = sf.info(path).duration
+        spans = sorted(zip(part["offset_s"], part["offset_s"] + part["source_seconds"],
+                           strict=True))  # fmt: skip
+        assert spans[0][0] >= 0 and spans[-1][1] <= length + 1e-3
+        assert all(b0 >= a1 - 1e-3 for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False))
+    # the budget table says what was taken from which file
+    row = budget.set_index("class")
+    assert row.loc["a", "n_clips"] == 10 and row.loc["b", "n_clips"] == 10
+    assert row.loc["a", "generated_seconds_class"] == pytest.approx(100.0)
+    assert row.loc["b", "n_files"] == 3
+    assert set(row.loc["b", "taken_from"].split("; ")) == {
+        "b/tiny.ogg: 1 x 7 s (whole)", "b/mid.ogg: 2 x 10 s", "b/long.ogg: 7 x 10 s"}  # fmt: skip
+    # seeded: the same seed repeats the plan, another one moves the excerpts
+    again_budget, again = plan_long(long_pool, seed=1)
+    pd.testing.assert_frame_equal(again, sources)
+    pd.testing.assert_frame_equal(again_budget, budget)
+    other = plan_long(long_pool, seed=2)[1]
+    assert not np.allclose(sorted(other["offset_s"]), sorted(sources["offset_s"]))
+
+
+def test_whole_files_stay_selectable(long_pool):
+    budget, sources = plan_long(long_pool, seed=1, clip_seconds=None)
+    assert (sources["offset_s"] == 0).all()
+    # a 200 s track alone exceeds 94 s: the old behaviour, kept only on request
+    assert sources.groupby("drawn_class")["source_seconds"].sum()["a"] > 94.0 + 10.0
+
+
+def test_the_samples_generator_writes_exactly_the_excerpt(long_pool, tmp_path):
+    from augeval.generators.base import GenerateJob
+    from augeval.generators.external import SamplesGenerator
+
+    _, sources = plan_long(long_pool, seed=1)
+    chosen = sources[sources["path"].str.endswith("a/long.ogg")].iloc[:3]
+    job = GenerateJob("samples", "emotion", {"sample_rate": 16000}, chosen, tmp_path / "g", 0)
+    out = SamplesGenerator().generate(job)
+    for src, path in zip(chosen.itertuples(), out["path"], strict=True):
+        y, sr = sf.read(path)
+        assert sr == 16000 and abs(len(y) - 10 * sr) <= 2
+        for start in (0.0, 9.0):  # the sweep's frequency in its first and last second
+            part = y[int(start * sr) : int((start + 1) * sr)]
+            peak = np.argmax(np.abs(np.fft.rfft(part * np.hanning(len(part))))) * sr / len(part)
+            expected = 200 + 10 * (src.offset_s + start + 0.5)
+            assert peak == pytest.approx(expected, abs=3), (src.offset_s, start)
+
+
+def test_a_class_with_too_little_audio_names_its_folder_and_the_seconds(long_pool):
+    from augeval.generators.external import read_sample_pool
+
+    pool = read_sample_pool({"dir": str(long_pool)}, "emotion", ["a", "b"])
+    # b holds 7 + 2 x 10 + 8 x 10 = 107 s in 10 s excerpts; a budget of 120 s is 13 s short
+    with pytest.raises(DataError) as err:
+        draw_samples(pool, ["a", "b"], 120.0, seed=1, clip_prefix="x", clip_seconds=10.0)
+    message = str(err.value)
+    assert str(long_pool / "b") in message
+    assert "107.0 s" in message and "120.0 s" in message and "13.0 s" in message

@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -126,3 +127,60 @@ def test_augmented_train_appends_and_rejects_id_clash():
     assert len(both) == 9 and both["source"].tolist()[-1] == "copy"
     with pytest.raises(DataError, match="collide"):
         augmented_train(TRAIN, manifest([("t1", 10.0, "a")]))
+
+
+def paired_train():
+    """30 tracks of classes a/b/c (some multi-label), 20-290 s long."""
+    rng = np.random.default_rng(0)
+    labels = ["a", "b", "c", "a;b", "c", "b", "a;c", "b", "c", "a"] * 3
+    return manifest(
+        [(f"t{k:02d}", float(rng.integers(20, 290)), ls) for k, ls in enumerate(labels)]
+    )
+
+
+def test_generators_share_their_first_sources():
+    train = paired_train()
+    few = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 3), source_seconds=10, seed=4,
+                       clip_prefix="copy")  # fmt: skip
+    many = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 8), source_seconds=10, seed=4,
+                        clip_prefix="noise")  # fmt: skip
+    assert few["track_id"].is_unique and many["track_id"].is_unique
+    for c in CLASSES:
+        a = few[few["drawn_class"] == c][["track_id", "offset_s"]].reset_index(drop=True)
+        b = many[many["drawn_class"] == c][["track_id", "offset_s"]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b.iloc[:3])  # same tracks, same offsets
+
+
+def test_a_longer_excerpt_skips_tracks_too_short_for_it():
+    train = paired_train()
+    dur = train.set_index("track_id")["duration_s"]
+    base = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 10), source_seconds=10, seed=4,
+                        clip_prefix="x")  # fmt: skip
+    long = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 3), source_seconds=150, seed=4,
+                        clip_prefix="y")  # fmt: skip
+    for c in CLASSES:
+        b = base[base["drawn_class"] == c].set_index("track_id")["offset_s"]
+        g = long[long["drawn_class"] == c].set_index("track_id")["offset_s"]
+        # the shared order with the tracks shorter than 150 s left out
+        assert list(g.index) == [t for t in b.index if dur[t] >= 150][:3]
+        for t in g.index:  # the same position in the room each excerpt has
+            assert 0 <= g[t] <= dur[t] - 150
+            assert g[t] / (dur[t] - 150) == pytest.approx(b[t] / (dur[t] - 10), abs=1e-3)
+
+
+def test_the_order_depends_on_the_seed_only():
+    train = paired_train()
+    args = dict(source_seconds=10, clip_prefix="p")
+    one = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 4), seed=8, **args)
+    two = draw_sources(train, CLASSES, dict.fromkeys(CLASSES, 4), seed=9, **args)
+    assert list(one["track_id"]) != list(two["track_id"])
+
+
+def test_reusing_a_track_keeps_its_paired_excerpt():
+    one_track = manifest([("t1", 100.0, "a")])
+    args = dict(source_seconds=20, seed=2, clip_prefix="p")
+    single = draw_sources(one_track, ["a"], {"a": 1}, **args)
+    several = draw_sources(one_track, ["a"], {"a": 4}, **args)
+    assert several["offset_s"].iloc[0] == single["offset_s"].iloc[0]
+    offsets = sorted(several["offset_s"])
+    assert all(b - a >= 20 - 1e-3 for a, b in zip(offsets, offsets[1:], strict=False))

@@ -7,12 +7,19 @@ track, as the metadata gives it) or ``visible`` (what the classifier reads: at m
 ``visible_seconds`` from the start of each track).
 
 Sources (primes or input clips) are drawn per class from the train tracks carrying that class,
-**without replacement** across the whole draw (a track is used once), with a seeded RNG; the
-offset of the excerpt inside its track is drawn too. Classes are served from the rarest to the
-most common so that multi-label tracks are not used up by the big classes. The generated clip
-inherits the class it was drawn for, plus the track's other labels if ``inherit_other_labels``.
-When a class has fewer unused tracks than clips, its tracks are reused at distinct offsets and a
-warning gives the numbers: the policy never silently produces fewer clips.
+**without replacement** across the whole draw (a track is used once). The drawing order is one
+seeded list per class shared by every generator of a run (:func:`source_order`: its seed is the
+run's, from the config seed and the label set, never the generator's name), and each generator
+takes the first ``n`` tracks of each list that are at least its excerpt (``source_seconds``) long,
+skipping shorter ones; the excerpt's offset is one seeded position per track (the same fraction
+of the room ``duration - source_seconds`` for every generator, so the same offset where the
+excerpt lengths are equal). Generators are therefore paired on the same primes where their
+lengths allow. Classes take turns from the rarest to the most common so that multi-label tracks
+are not used up by the big classes. The generated clip inherits the class it was drawn for, plus
+the track's other labels if ``inherit_other_labels``. When a class's list runs short, it takes
+its other unused tracks (first those long enough, then shorter ones, read whole), then reuses its
+tracks at distinct offsets, with a warning giving the numbers: the policy never silently produces
+fewer clips.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import pandas as pd
 from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError, DataError
 from augeval.generators.base import SOURCE_COLUMNS
+from augeval.seeding import derive_seed
 
 log = logging.getLogger("augeval.policy")
 
@@ -78,7 +86,9 @@ def budget_table(
     return pd.DataFrame(rows)
 
 
-def _offsets(duration: float, length: float, n: int, rng: np.random.Generator) -> list[float]:
+def excerpt_offsets(
+    duration: float, length: float, n: int, rng: np.random.Generator
+) -> list[float]:
     """``n`` excerpt offsets of ``length`` seconds in a track of ``duration`` seconds.
 
     One offset is uniform over the track. Several are non-overlapping while they fit (distinct
@@ -87,12 +97,72 @@ def _offsets(duration: float, length: float, n: int, rng: np.random.Generator) -
     room = max(duration - length, 0.0)
     if n == 1:
         return [float(rng.uniform(0, room))]
-    slots = int(room // length) + 1
+    slots = int(room / length + 1e-9) + 1
     if n <= slots:
         picks = np.sort(rng.choice(slots, size=n, replace=False))
-        shift = rng.uniform(0, room - (slots - 1) * length)
+        shift = rng.uniform(0, max(room - (slots - 1) * length, 0.0))
         return [float(k * length + shift) for k in picks]
     return sorted(float(x) for x in rng.uniform(0, room, size=n))
+
+
+def _more_offsets(
+    first: float, room: float, length: float, n: int, rng: np.random.Generator
+) -> list[float]:
+    """``n`` more offsets in ``[0, room]`` beside ``first``: whole excerpt lengths away from it
+    (so none overlaps another) while they fit, else uniform draws."""
+    if n <= 0:
+        return []
+    below, above = int(first / length + 1e-9), int((room - first) / length + 1e-9)
+    slots = [min(max(first + m * length, 0.0), room) for m in range(-below, above + 1) if m]
+    picks = [slots[j] for j in rng.permutation(len(slots))[:n]]
+    picks += [float(x) for x in rng.uniform(0, room, size=n - len(picks))]
+    return picks
+
+
+def _serving_order(holders: dict[str, list[int]], classes: list[str] | tuple[str, ...]) -> list:
+    """Classes from the rarest (fewest tracks) to the most common; ties in config order."""
+    return sorted(classes, key=lambda c: (len(holders[c]), list(classes).index(c)))
+
+
+def source_order(
+    labels: list[list[str]], classes: list[str] | tuple[str, ...], *, seed: int
+) -> dict[str, list[int]]:
+    """Per class, the ordered pool rows it draws from: the same for every generator of a run.
+
+    Each class has its own seeded permutation of the rows carrying it (seed: ``seed`` and the
+    class name only), in which rows that also carry a rarer class come last. Classes then take
+    turns, rarest first, each taking its next row not yet taken by another class, until every
+    row is assigned, so the lists are disjoint and do not depend on how many clips a generator
+    needs: a generator takes the first ``n`` of each list, and two generators share their first
+    ``min(n)`` sources.
+    """
+    holders = {c: [i for i, ls in enumerate(labels) if c in ls] for c in classes}
+    serve = _serving_order(holders, classes)
+    rank = {c: k for k, c in enumerate(serve)}
+    prefs = {}
+    for c in serve:
+        perm = np.random.default_rng(derive_seed(seed, "order", c)).permutation(holders[c])
+        # stable: a common class leaves the rows a rarer class could use to the end of its list
+        prefs[c] = sorted(
+            (int(i) for i in perm),
+            key=lambda i, c=c: any(rank.get(x, len(rank)) < rank[c] for x in labels[i]),
+        )
+    lists: dict[str, list[int]] = {c: [] for c in classes}
+    taken: set[int] = set()
+    cursor = dict.fromkeys(serve, 0)
+    active = list(serve)
+    while active:
+        for c in list(active):
+            pref, k = prefs[c], cursor[c]
+            while k < len(pref) and pref[k] in taken:
+                k += 1
+            if k == len(pref):
+                active.remove(c)
+                continue
+            lists[c].append(pref[k])
+            taken.add(pref[k])
+            cursor[c] = k + 1
+    return lists
 
 
 def draw_sources(
@@ -107,40 +177,71 @@ def draw_sources(
     visible_seconds: float = math.inf,
     inherit_other_labels: bool = False,
 ) -> pd.DataFrame:
-    """The sources table (:data:`augeval.generators.base.SOURCE_COLUMNS`) for one generator."""
-    rng = np.random.default_rng(seed)
+    """The sources table (:data:`augeval.generators.base.SOURCE_COLUMNS`) for one generator.
+
+    ``seed`` must not depend on the generator (the workflow derives it from the config seed and
+    the label set), so that every generator drawing from the same pool is paired on the same
+    sources (see the module docstring and :func:`source_order`).
+    """
     seconds = counted_seconds(train, duration, visible_seconds).to_numpy()
+    full = train["duration_s"].astype(float).to_numpy()
     labels = [ls.split(LABEL_SEP) for ls in train["labels"]]
     holders = {c: [i for i, ls in enumerate(labels) if c in ls] for c in classes}
     for c in classes:
         if n_clips.get(c, 0) > 0 and not holders[c]:
             raise DataError(f"no train track has class {c!r}: cannot draw sources for it")
-    used: set[int] = set()
-    rows = []
-    for c in sorted(classes, key=lambda c: (len(holders[c]), list(classes).index(c))):
-        need = n_clips.get(c, 0)
-        free = [i for i in holders[c] if i not in used]
-        picked = list(rng.permutation(free)[:need]) if free else []
-        used.update(picked)
-        excerpts = [(i, None) for i in picked]
-        if len(picked) < need:
-            short = need - len(picked)
+    lists = source_order(labels, classes, seed=seed)
+    # one position per track, shared by all generators: the same excerpt where lengths are equal
+    position = np.random.default_rng(derive_seed(seed, "offsets")).uniform(size=len(train))
+    fits = full >= source_seconds - 1e-6  # a track that can host the whole excerpt
+    serve = _serving_order(holders, classes)
+    # 1. the paired part: the first n tracks of the class's shared list that fit the excerpt
+    picked = {c: [i for i in lists[c] if fits[i]][: n_clips.get(c, 0)] for c in serve}
+    used = {i for p in picked.values() for i in p}
+    excerpts: dict[str, list[int]] = {}
+    for c in serve:
+        need, mine = n_clips.get(c, 0), picked[c]
+        rng = np.random.default_rng(derive_seed(seed, "fill", c))
+        order = [int(i) for i in rng.permutation(holders[c])]
+        # 2. more unused tracks of the class: first those that fit, then shorter ones (whole)
+        for want_fit in (True, False):
+            for i in order:
+                if len(mine) >= need:
+                    break
+                if i not in used and fits[i] == want_fit:
+                    mine.append(i)
+                    used.add(i)
+        if any(not fits[i] for i in mine):
+            log.warning(
+                "class %s: %d of its clips come from tracks shorter than the %g s excerpt "
+                "(read whole): too few longer unused train tracks",
+                c, sum(not fits[i] for i in mine), source_seconds,
+            )  # fmt: skip
+        # 3. still short: reuse the class's tracks at distinct offsets
+        if len(mine) < need:
+            short = need - len(mine)
             log.warning(
                 "class %s: %d clips needed but only %d unused train tracks; reusing its %d "
                 "tracks at distinct offsets for the other %d",
-                c, need, len(picked), len(holders[c]), short,
+                c, need, len(mine), len(holders[c]), short,
             )  # fmt: skip
-            pool = np.array(holders[c])
-            reuse = pool[np.arange(short) % len(pool)]
+            pool = np.array(sorted(holders[c], key=lambda i: (not fits[i], order.index(i))))
+            reuse = [int(i) for i in pool[np.arange(short) % len(pool)]]
             rng.shuffle(reuse)
-            excerpts += [(int(i), "reuse") for i in reuse]
+            mine = mine + reuse
+        excerpts[c] = mine
+    rows = []
+    for c in serve:
         per_track: dict[int, int] = {}
-        for i, _ in excerpts:
+        for i in excerpts[c]:
             per_track[i] = per_track.get(i, 0) + 1
-        offsets = {
-            i: _offsets(seconds[i], source_seconds, k, rng) for i, k in sorted(per_track.items())
-        }
-        for i, _ in excerpts:
+        rng = np.random.default_rng(derive_seed(seed, "reuse", c))
+        offsets = {}
+        for i, k in sorted(per_track.items()):
+            room = max(seconds[i] - source_seconds, 0.0)
+            first = float(position[i] * room)  # the paired excerpt
+            offsets[i] = [first] + _more_offsets(first, room, source_seconds, k - 1, rng)
+        for i in excerpts[c]:
             track = train.iloc[i]
             inherited = [c] + ([x for x in labels[i] if x != c] if inherit_other_labels else [])
             rows.append(
@@ -153,7 +254,7 @@ def draw_sources(
                     "labels": LABEL_SEP.join(x for x in classes if x in inherited),
                 }
             )
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=SOURCE_COLUMNS[1:])
     order = {c: k for k, c in enumerate(classes)}
     out = out.sort_values("drawn_class", key=lambda s: s.map(order), kind="stable")
     out.insert(0, "clip_id", [f"{clip_prefix}_{k:05d}" for k in range(len(out))])
@@ -209,9 +310,11 @@ def plan_run(
     ``fraction`` already the run's), ``gen`` the generator's config section. ``sources_mode`` is
     the kind's (:mod:`augeval.generators.registry`): ``excerpts`` draws primes/inputs from
     ``pool`` (default: ``train``; the oracle's hold-out mode passes its held-out pool, whose
-    classes must all be present); ``samples`` takes whole clips of the user's ``samples`` pool
-    (``path  duration_s  labels``) up to each class's budget, and the
-    budget then reports what was taken. The budget always comes from ``train``.
+    classes must all be present); ``samples`` takes excerpts of ``gen["clip_seconds"]`` (or
+    whole files where null) from the user's ``samples`` pool (``path  duration_s  labels``) up to
+    each class's budget (:func:`augeval.generators.external.draw_samples`), and the budget then
+    reports what was taken: the mean excerpt as ``clip_seconds``, and ``n_files`` and
+    ``taken_from`` (file: excerpts x seconds). The budget always comes from ``train``.
     """
     duration = policy["duration"]
     # samples have no clip_seconds: their clips' own lengths replace what depends on it below
@@ -222,16 +325,22 @@ def plan_run(
     )  # fmt: skip
     inherit = policy["inherit_other_labels"]
     if sources_mode == "samples":
-        from augeval.generators.external import draw_samples
+        from augeval.generators import with_defaults
+        from augeval.generators.external import draw_samples, samples_taken
 
+        excerpt = with_defaults("samples", gen)["clip_seconds"]  # null: whole files
         sources = draw_samples(
             samples, list(classes), float(budget["budget_seconds_class"].iloc[0]),
-            seed=seed, clip_prefix=clip_prefix, inherit_other_labels=inherit,
+            seed=seed, clip_prefix=clip_prefix, clip_seconds=excerpt,
+            inherit_other_labels=inherit,
         )  # fmt: skip
         per_class = sources.groupby("drawn_class")["source_seconds"]
         budget["clip_seconds"] = budget["class"].map(per_class.mean())
         budget["n_clips"] = budget["class"].map(per_class.size()).fillna(0).astype(int)
         budget["generated_seconds_class"] = budget["class"].map(per_class.sum())
+        # what was taken from which file (each excerpt's offset: sources.tsv)
+        taken = samples_taken(sources, excerpt, samples.attrs.get("root"))
+        budget = budget.merge(taken, on="class", how="left")
         return budget, sources
     sources = draw_sources(
         train if pool is None else pool, classes,

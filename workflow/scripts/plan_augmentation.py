@@ -25,9 +25,10 @@ def main():
         check_pool_classes(pool, classes, sm.input.pool, name)
     if mode == "samples":  # the folder as the workflow resolved it
         samples = read_sample_pool(gen | {"dir": sm.params.samples_dir}, labelset_name, classes)
+    # the seed names no generator: every generator of the label set draws from the same lists
     budget, sources = plan_run(
         read_manifest(sm.input.train, labelset.classes), labelset.classes, sm.params.augment, gen,
-        sources_mode=mode, seed=derive_seed(sm.params.seed, "augment", name, labelset_name),
+        sources_mode=mode, seed=derive_seed(sm.params.seed, "augment", labelset_name),
         clip_prefix=f"{name}_{labelset_name}", visible_seconds=sm.params.visible_seconds,
         pool=pool, samples=samples,
     )  # fmt: skip

@@ -1,13 +1,15 @@
 """Bring your own generator: ``kind: samples`` (clips you already generated) and ``kind: command``
 (any program, run by the workflow per batch of sources).
 
-``samples`` (config: ``dir``, optional ``table``, ``sample_rate``): ``dir`` (may contain
-``{labelset}``) holds audio files labelled either by a TSV ``table`` (columns ``path`` relative to
-``dir`` and ``labels``, ``;``-joined class names of the label set) or, without a table, by one
-sub-folder per class (``dir/<class>/*.wav``). The augmentation policy (:func:`draw_samples`)
-takes, per class, clips in a seeded random order without replacement until the class's share of
-the duration budget is reached; a class whose clips are too short in total is an error. Generation
-copies each chosen clip (resampled to ``sample_rate``) into the generated folder.
+``samples`` (config: ``dir``, optional ``table``, ``clip_seconds``, ``sample_rate``): ``dir``
+(may contain ``{labelset}``) holds audio files labelled either by a TSV ``table`` (columns
+``path`` relative to ``dir`` and ``labels``, ``;``-joined class names of the label set) or,
+without a table, by one sub-folder per class (``dir/<class>/*.wav``). The augmentation policy
+(:func:`draw_samples`) cuts the files into excerpts of ``clip_seconds`` (non-overlapping, seeded
+offsets; a shorter file whole; null: whole files) and takes, per class, excerpts of its files in a
+seeded random order, one per file per round, until the class's share of the duration budget is
+reached; a class with too little audio is an error naming its folder and the seconds needed.
+Generation writes each chosen excerpt (resampled to ``sample_rate``) into the generated folder.
 
 ``command`` (config: ``command``, ``clip_seconds``, ``source_seconds``, ``sample_rate``,
 ``batch_size``, ``length_tolerance_s``): the policy draws primes from the real train split as for
@@ -82,6 +84,9 @@ def read_sample_pool(cfg: dict, labelset: str, classes: list[str]) -> pd.DataFra
             if p.suffix.lower() in AUDIO_SUFFIXES
         ]
     rows = []
+    pool_where = {c: f"{root}, listed in {table_path}" for c in classes} if cfg.get("table") else {
+        c: str(root / c) for c in classes
+    }  # fmt: skip
     for path, labels in entries:
         if not path.is_file():
             raise DataError(f"samples: listed clip not found: {path}")
@@ -89,7 +94,9 @@ def read_sample_pool(cfg: dict, labelset: str, classes: list[str]) -> pd.DataFra
         if kept:
             rows.append({"path": str(path), "duration_s": sf.info(path).duration,
                          "labels": LABEL_SEP.join(kept)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["path", "duration_s", "labels"])
+    pool = pd.DataFrame(rows, columns=["path", "duration_s", "labels"])
+    pool.attrs.update(where=pool_where, root=str(root))  # for the plan's messages and budget
+    return pool
 
 
 def draw_samples(
@@ -99,40 +106,76 @@ def draw_samples(
     *,
     seed: int,
     clip_prefix: str,
+    clip_seconds: float | None = None,
     inherit_other_labels: bool = False,
 ) -> pd.DataFrame:
-    """Sources (:data:`SOURCE_COLUMNS`) taking, per class, pool clips in a seeded random order
-    without replacement until ``budget_seconds`` of that class are reached."""
+    """Sources (:data:`SOURCE_COLUMNS`) taking, per class, ``budget_seconds`` of the pool's audio.
+
+    Classes are served from the rarest; a file serves one class only. With ``clip_seconds`` a
+    file is cut into excerpts of that length: the class's files, in a seeded random order, give
+    one excerpt each, then a second each where it fits, and so on, until the class's seconds reach
+    its budget (so a class gets its budget within one excerpt). The excerpts of one file never
+    overlap (seeded offsets, see :func:`augeval.policy.excerpt_offsets`); a file shorter than
+    ``clip_seconds`` is taken whole, once. ``clip_seconds=None`` takes every file whole. A class
+    with too little audio is a :class:`DataError` naming its folder (``pool.attrs["where"]``, set
+    by :func:`read_sample_pool`) and the seconds it needs.
+    """
+    from augeval.policy import excerpt_offsets
+
     rng = np.random.default_rng(seed)
     labels = [ls.split(LABEL_SEP) for ls in pool["labels"]]
+    seconds = pool["duration_s"].astype(float).to_numpy()
     holders = {c: [i for i, ls in enumerate(labels) if c in ls] for c in classes}
+    where = pool.attrs.get("where", {})
+
+    def fits(i: int) -> int:  # excerpts file i can give
+        if clip_seconds is None or seconds[i] < clip_seconds:
+            return 1
+        return int(seconds[i] / clip_seconds + 1e-9)
+
+    def length(i: int) -> float:
+        return seconds[i] if clip_seconds is None else min(seconds[i], clip_seconds)
+
     used: set[int] = set()
     rows = []
     for c in sorted(classes, key=lambda c: (len(holders[c]), classes.index(c))):
-        free = [i for i in holders[c] if i not in used]
-        total, picked = 0.0, []
-        for i in rng.permutation(free) if free else []:
-            if total >= budget_seconds - 1e-9:
-                break
-            picked.append(int(i))
-            total += float(pool["duration_s"].iloc[i])
+        free = [int(i) for i in rng.permutation(holders[c]) if i not in used] if holders[c] else []
+        taken = dict.fromkeys(free, 0)  # file -> excerpts, in draw order
+        total, r = 0.0, 0
+        while total < budget_seconds - 1e-9 and any(fits(i) > r for i in free):
+            r += 1
+            for i in free:
+                if total >= budget_seconds - 1e-9:
+                    break
+                if fits(i) >= r:
+                    taken[i] += 1
+                    total += length(i)
         if total < budget_seconds - 1e-9:
+            cut = "whole files" if clip_seconds is None else (
+                f"excerpts of {clip_seconds:g} s without overlap, shorter files whole"
+            )  # fmt: skip
+            folder = where.get(c) or "the samples folder"
             raise DataError(
-                f"samples: class {c!r} has {total:.1f} s of unused clips ({len(free)} files) but "
-                f"its budget is {budget_seconds:.1f} s; add clips of this class or lower "
-                f"augment.fraction"
+                f"samples: class {c!r} ({folder}) has {total:.1f} s of usable audio in "
+                f"{len(free)} unused files ({cut}) but its budget is {budget_seconds:.1f} s; "
+                f"add at least {budget_seconds - total:.1f} s of this class's audio to {folder} "
+                "or lower augment.fraction"
             )
+        picked = [i for i in free if taken[i]]
         used.update(picked)
         for i in picked:
             inherited = [c] + ([x for x in labels[i] if x != c] if inherit_other_labels else [])
-            rows.append({
-                "track_id": Path(pool["path"].iloc[i]).stem,
-                "path": pool["path"].iloc[i],
-                "offset_s": 0.0,
-                "source_seconds": float(pool["duration_s"].iloc[i]),
-                "drawn_class": c,
-                "labels": LABEL_SEP.join(x for x in classes if x in inherited),
-            })  # fmt: skip
+            whole = clip_seconds is None or seconds[i] < clip_seconds
+            starts = [0.0] if whole else excerpt_offsets(seconds[i], clip_seconds, taken[i], rng)
+            for start in starts:
+                rows.append({
+                    "track_id": Path(pool["path"].iloc[i]).stem,
+                    "path": pool["path"].iloc[i],
+                    "offset_s": round(start, 3),
+                    "source_seconds": float(length(i)),
+                    "drawn_class": c,
+                    "labels": LABEL_SEP.join(x for x in classes if x in inherited),
+                })  # fmt: skip
     out = pd.DataFrame(rows, columns=SOURCE_COLUMNS[1:])
     order = {c: k for k, c in enumerate(classes)}
     out = out.sort_values("drawn_class", key=lambda s: s.map(order), kind="stable")
@@ -140,8 +183,27 @@ def draw_samples(
     return out[SOURCE_COLUMNS].reset_index(drop=True)
 
 
+def samples_taken(
+    sources: pd.DataFrame, clip_seconds: float | None, root: str | None = None
+) -> pd.DataFrame:
+    """Per class, what a samples plan took from which file: ``n_files`` and ``taken_from``,
+    entries ``file: n x seconds`` (``(whole)`` when the file was shorter than an excerpt) joined by
+    ``; ``, files relative to ``root`` where given. ``sources.tsv`` has each excerpt's offset."""
+    rows = []
+    for c, part in sources.groupby("drawn_class", sort=False):
+        entries = []
+        for path, files in part.groupby("path", sort=False):
+            name = os.path.relpath(path, root) if root else Path(path).name
+            size = float(files["source_seconds"].iloc[0])
+            whole = clip_seconds is None or size < clip_seconds - 1e-6
+            entries.append(f"{name}: {len(files)} x {size:g} s" + (" (whole)" if whole else ""))
+        rows.append({"class": c, "n_files": part["path"].nunique(),
+                     "taken_from": "; ".join(entries)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["class", "n_files", "taken_from"])
+
+
 class SamplesGenerator:
-    """Clips made elsewhere: generation copies the chosen clips (resampled) into place."""
+    """Clips made elsewhere: generation writes the chosen excerpts (resampled) into place."""
 
     name = "samples"
     trainable = False
@@ -154,7 +216,8 @@ class SamplesGenerator:
         sr = int(with_defaults("samples", cfg)["sample_rate"])
         rows = []
         for source in sources.to_dict(orient="records"):
-            y = read_audio(source["path"], sr)
+            y = read_audio(source["path"], sr, offset_s=float(source["offset_s"]),
+                           max_seconds=float(source["source_seconds"]))  # fmt: skip
             wav = Path(out_dir) / "wav" / f"{source['clip_id']}.wav"
             write_audio(wav, y, sr)
             rows.append(generated_row(source, wav, len(y) / sr, self.name))
