@@ -502,3 +502,33 @@ def test_budget_counts_the_written_clip(conditional, tmp_path, include_prime):
         assert mine.sum() == 4 and per_class <= seconds < per_class + 0.1, (c, seconds)
         assert budget.set_index("class").generated_seconds_class[c] == pytest.approx(seconds)
     assert written_seconds("samplernn", {"clip_seconds": 10, "include_prime": True}) == 10.0
+
+
+def test_budget_every_fixed_length_kind_declares_its_written_clip(conditional, tmp_path):
+    """Each kind's declared written length is its clip_seconds (Jukebox: prime included; DDSP:
+    the reconstruction); for the copy and noise controls the clips they write sum to the
+    budget within one clip."""
+    from augeval.generators import make_generator
+    from augeval.generators.registry import KINDS
+
+    for kind in KINDS:
+        if kind == "samples":
+            with pytest.raises(ValueError, match="no fixed clip length"):
+                written_seconds(kind, {})
+        else:
+            assert written_seconds(kind, {"clip_seconds": 3.5}) == 3.5, kind
+    assert written_seconds("jukebox", {"clip_seconds": 24, "prime_seconds": 8}) == 24.0
+    assert written_seconds("ddsp", {"clip_seconds": 4, "source_seconds": 3}) == 3.0  # its input
+    _, _, train, _ = conditional
+    policy = {"fraction": 0.1, "duration": "full", "inherit_other_labels": False}
+    for kind in ("copy", "noise"):
+        cfg = {"clip_seconds": 0.15, "sample_rate": SR}
+        budget, sources = plan_run(
+            train, ["low", "high"], policy, cfg | {"kind": kind}, sources_mode="excerpts",
+            seed=0, clip_prefix=kind, visible_seconds=float("inf"),
+        )  # fmt: skip
+        job = GenerateJob(kind, "x", cfg, sources, tmp_path / kind, 0)
+        out = make_generator(kind).generate(job)
+        for c in ("low", "high"):
+            seconds = sum(sf.info(p).frames for p in out.path[out["labels"] == c]) / SR
+            assert 0.4 <= seconds < 0.4 + 0.15, (kind, c, seconds)  # 0.1 × 8 s / 2 classes

@@ -58,9 +58,14 @@ class Kind:
 def _clip_seconds(cfg: dict) -> float:
     """``clip_seconds``: the length of every clip written. SampleRNN: prime included or not
     (``include_prime`` puts the prime inside it); Jukebox: prime region included (rounded down
-    to a whole top-level token: 128 samples, 2.9 ms at 44.1 kHz); DDSP: the reconstructed
-    excerpt; controls and ``command``: the clip asked for."""
+    to a whole top-level token: 128 samples, 2.9 ms at 44.1 kHz); controls and ``command``: the
+    clip asked for."""
     return float(cfg["clip_seconds"])
+
+
+def _source_seconds(cfg: dict) -> float:
+    """DDSP reconstructs the policy's excerpt: ``source_seconds`` (default ``clip_seconds``)."""
+    return float(cfg["source_seconds"] if "source_seconds" in cfg else cfg["clip_seconds"])
 
 
 _MODEL = {"mem_mb": 16000, "runtime": 2880, "gpu": 1}
@@ -85,7 +90,7 @@ REGISTRY: dict[str, Kind] = {
             trains=True,
             features=True,
             resources=_MODEL,
-            written=_clip_seconds,
+            written=_source_seconds,
         ),
         Kind(
             "jukebox",
