@@ -8,6 +8,8 @@ ratio (the batching speed-up; target ≥ 10×) and the speed in audio seconds pe
 
 Usage: ``python bench/samplernn_generate.py [--clip-seconds 1.0 --batch 32 --dim 64 --threads 1]``
 (the paper generates 10 s clips; the speed per sample does not depend on the clip length).
+``--classes N`` times a class-conditional model (N classes, the sources' classes cycled through
+them), ``--warm-up lookback`` the paper code's warm-up (no teacher-forced pass over the prime).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from augeval.generators.base import SOURCE_COLUMNS, GenerateJob
 from augeval.generators.samplernn import FORMAT, SampleRNN, SampleRNNGenerator
 
 
-def make_sources(root: Path, n: int, sr: int) -> pd.DataFrame:
+def make_sources(root: Path, n: int, sr: int, classes: list[str]) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
     for i in range(n):
@@ -34,7 +36,8 @@ def make_sources(root: Path, n: int, sr: int) -> pd.DataFrame:
         y = 0.5 * np.sin(2 * np.pi * rng.uniform(100, 1000) * t) + rng.normal(0, 0.02, len(t))
         path = root / f"src{i}.wav"
         sf.write(path, y, sr, subtype="PCM_16")
-        rows.append((f"clip{i}", f"src{i}", str(path), 0.5, 1.0, "calm", "calm"))
+        c = classes[i % len(classes)]
+        rows.append((f"clip{i}", f"src{i}", str(path), 0.5, 1.0, c, c))
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
@@ -54,13 +57,18 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--n-rnn", type=int, default=1)
     parser.add_argument("--frame-sizes", type=int, nargs="+", default=[16, 4])
+    parser.add_argument("--classes", type=int, default=0, help="0 = unconditional")
+    parser.add_argument("--warm-up", choices=["full", "lookback"], default="full")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sr = 16000
     torch.manual_seed(0)
-    model = SampleRNN(args.frame_sizes, dim=args.dim, n_rnn=args.n_rnn, sample_rate=sr)
+    model = SampleRNN(
+        args.frame_sizes, dim=args.dim, n_rnn=args.n_rnn, sample_rate=sr, n_classes=args.classes
+    )
+    classes = [f"class{k}" for k in range(args.classes)] or ["calm"]
     cfg = {
         "frame_sizes": args.frame_sizes,
         "dim": args.dim,
@@ -69,14 +77,15 @@ def main() -> None:
         "prime_seconds": args.prime_seconds,
         "clip_seconds": args.clip_seconds,
         "device": args.device,
+        "class_conditioning": args.classes > 0,
+        "warm_up": args.warm_up,
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         ckpt = root / "checkpoint.pt"
-        torch.save(
-            {"format": FORMAT, "model": model.state_dict(), "model_config": model.config}, ckpt
-        )
-        sources = make_sources(root, max(args.batch, args.single), sr)
+        saved = {"format": FORMAT, "model": model.state_dict(), "model_config": model.config}
+        torch.save(saved | {"classes": classes if args.classes else []}, ckpt)
+        sources = make_sources(root, max(args.batch, args.single), sr, classes)
         gen = SampleRNNGenerator()
         timed(gen, ckpt, sources.iloc[:1], cfg | {"clip_seconds": 0.02}, root / "warm")
         t1 = timed(gen, ckpt, sources.iloc[: args.single], cfg | {"gen_batch_size": 1}, root / "a")
@@ -88,7 +97,7 @@ def main() -> None:
     print(
         f"SampleRNN frame_sizes {args.frame_sizes} dim {args.dim} n_rnn {args.n_rnn}, "
         f"{args.clip_seconds} s clips after a {args.prime_seconds} s prime, {args.device}, "
-        f"{args.threads} thread(s)"
+        f"{args.threads} thread(s), {args.classes or 'no'} classes, warm-up {args.warm_up}"
     )
     print(f"{'':>12} {'clips/s':>10} {'x real time':>12} {'s per 10 s clip':>16}")
     for name, rate in (("batch 1", single), (f"batch {args.batch}", batched)):

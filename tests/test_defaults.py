@@ -30,6 +30,8 @@ EXPECTED = {
         "clip_seconds": 10.0,
         "prime_seconds": 4.0,
         "include_prime": False,
+        "class_conditioning": False,
+        "warm_up": "full",
         "sample_rate": 16000,
         "frame_sizes": [16, 4],
         "dim": 1024,

@@ -1,4 +1,5 @@
-"""SampleRNN: shapes, quantisation, learning a periodic signal, primed generation, resume."""
+"""SampleRNN: shapes, quantisation, learning a periodic signal, primed generation, resume, class
+conditioning, the prime inside the clip, the paper's lookback warm-up and the budget."""
 
 import numpy as np
 import pandas as pd
@@ -7,17 +8,21 @@ import soundfile as sf
 import torch
 
 from augeval.audio import read_audio
-from augeval.errors import CheckpointError, ConfigError
+from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators.base import SOURCE_COLUMNS, FitJob, GenerateJob
+from augeval.generators.registry import written_seconds
 from augeval.generators.samplernn import (
     SampleRNN,
     SampleRNNGenerator,
+    class_list,
     dequantize,
+    draw_classes,
     load_checkpoint,
     quantize,
     resolve_config,
 )
 from augeval.generators.samplernn_model import RowNoise
+from augeval.policy import plan_run
 
 SR = 16000
 FREQ = 441.0  # a period of 36.28 samples: every phase occurs, nothing repeats exactly
@@ -181,10 +186,14 @@ def test_learns_a_periodic_signal(trained):
     assert not (ckpt.parent / "train_state.pt").exists()
 
 
-def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("conditional", [False, True])
+def test_resume_after_kill_matches_uninterrupted_run(tmp_path, conditional):
     train = sine_manifest(tmp_path / "train", 2, seconds=1.0, seed=0)
     validation = sine_manifest(tmp_path / "val", 1, seconds=1.0, seed=1)
     cfg = TINY | {"dim": 16, "steps": 48, "val_every": 20, "save_every": 10, "batch_size": 4}
+    if conditional:  # the examples' classes (drawn for the multi-label track) resume too
+        train["labels"], validation["labels"] = ["low", "high;low"], ["high"]
+        cfg |= {"class_conditioning": True}
     gen = SampleRNNGenerator()
     full = fit(gen, train, validation, cfg, tmp_path / "full/checkpoint.pt", 5)
 
@@ -210,6 +219,7 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
     assert resumed["best_step"] == full["best_step"]
     for key, value in full["model"].items():
         torch.testing.assert_close(resumed["model"][key], value, rtol=0, atol=0)
+    assert resumed["classes"] == (["high", "low"] if conditional else [])
 
 
 def test_truncated_checkpoint_is_a_clear_error(trained, tmp_path):
@@ -277,12 +287,248 @@ def test_generation_is_seeded_and_rows_are_independent(trained, tmp_path):
 
 def test_include_prime_and_prime_rounding(trained, tmp_path):
     _, ckpt, _, validation = trained
-    cfg = TINY | {"clip_seconds": 0.01, "include_prime": True}
+    cfg = TINY | {"clip_seconds": 0.06, "include_prime": True}  # 960 samples in all
     gen = SampleRNNGenerator()
     rows = gen.generate(gen_job(ckpt, sources_for(validation, [0.4]), cfg, tmp_path, 1))
     y = sf.read(rows.path[0], dtype="float32")[0]
-    assert len(y) == 800 + 160  # 0.0505 s = 808 samples, rounded down to 50 lookbacks of 16
+    # 0.0505 s = 808 samples, rounded down to 50 lookbacks of 16; then 160 of continuation
+    assert len(y) == 960 and rows.duration_s[0] == pytest.approx(0.06)
     prime = read_audio(validation.path[0], SR, offset_s=0.4, max_seconds=0.0505)[8:808]
     assert np.abs(y[:800] - prime).max() < 0.02  # the prime, as quantised (mu-law) and re-read
+    assert np.abs(y[800:]).max() > 0.3  # ... followed by the continuation, not silence
     empty = gen.generate(gen_job(ckpt, sources_for(validation, []), cfg, tmp_path, 1))
     assert len(empty) == 0 and list(empty.columns) == list(rows.columns)
+    with pytest.raises(ConfigError, match=r"clip_seconds \(0.05\) must exceed prime_seconds"):
+        resolve_config(TINY | {"clip_seconds": 0.05, "include_prime": True})  # 800 = the prime
+
+
+# ------------------------------------------------------------- class conditioning, warm-up
+
+LOW, HIGH = 300.0, 1200.0  # the two classes' pitch (Hz): class "low" and class "high"
+COND = TINY | {
+    "class_conditioning": True,
+    "lr": 3e-3,
+    "steps": 120,  # 100 steps already separated the classes on 4 of 4 seeds (measured, CPU)
+    "val_every": 120,
+    "prime_seconds": 0.032,  # 512 samples: 32 lookbacks of 16
+    "clip_seconds": 0.2,
+    "gen_batch_size": 16,
+}
+
+
+def tone_manifest(root, per_class, split, seconds=2.0):
+    """Two classes of noisy sines that differ only in pitch, as 16 kHz WAV files."""
+    rng = np.random.default_rng(len(split))
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for cls, freq in (("low", LOW), ("high", HIGH)):
+        for i in range(per_class):
+            t = np.arange(int(seconds * SR)) / SR
+            y = 0.5 * np.sin(2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi))
+            y += rng.normal(0, 0.01, len(t))
+            path = root / f"{split}_{cls}{i}.wav"
+            sf.write(path, y, SR, subtype="PCM_16")
+            rows.append((f"{split}_{cls}{i}", str(path), seconds, cls, "real"))
+    return pd.DataFrame(rows, columns=["track_id", "path", "duration_s", "labels", "source"])
+
+
+def peak_hz(y):
+    """The frequency of the largest (Hann-windowed) spectral peak."""
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    return float(np.fft.rfftfreq(len(y), 1 / SR)[np.argmax(spectrum)])
+
+
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("conditional")
+    train = tone_manifest(root / "train", 2, "train")
+    validation = tone_manifest(root / "val", 1, "val")
+    silence = root / "silence.wav"
+    sf.write(silence, np.zeros(SR), SR, subtype="PCM_16")
+    ckpt = root / "model" / "checkpoint.pt"
+    fit(SampleRNNGenerator(), train, validation, COND, ckpt, 0)
+    return root, ckpt, train, silence
+
+
+def test_class_conditioning_sets_the_pitch_of_the_clips(conditional, tmp_path):
+    """Primed with silence (the class is the only cue), clips sampled with class low vs high
+    have the pitch of that class's training audio."""
+    _, ckpt, train, silence = conditional
+    saved = load_checkpoint(ckpt)
+    assert saved["classes"] == ["high", "low"] and saved["model_config"]["n_classes"] == 2
+    rows = [
+        (f"{c}{k}", "silence", str(silence), 0.05 * k, 0.032, c, c)
+        for k in range(8)
+        for c in ("low", "high")
+    ]
+    sources = pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+    out = SampleRNNGenerator().generate(gen_job(ckpt, sources, COND, tmp_path, 1))
+    pitch = {"low": [], "high": []}
+    for path, c in zip(out["path"], sources["drawn_class"], strict=True):
+        pitch[c].append(peak_hz(sf.read(path, dtype="float32")[0][800:]))
+    low, high = np.array(pitch["low"]), np.array(pitch["high"])
+    # measured (training seeds 0-3, 120 steps): medians low 277-290 Hz, high 1183-1197 Hz,
+    # every clip on its class's side of 600 Hz, Cohen's d 46-80
+    assert abs(np.median(low) - LOW) < 100 and abs(np.median(high) - HIGH) < 200, (low, high)
+    assert (low < 600).sum() >= 7 and (high > 600).sum() >= 7, (low, high)
+    pooled = np.sqrt((low.var(ddof=1) + high.var(ddof=1)) / 2)
+    assert (high.mean() - low.mean()) / pooled > 3, (low, high)  # Cohen's d
+
+
+def test_training_examples_carry_their_tracks_class():
+    df = pd.DataFrame({"track_id": ["a", "b", "ab"], "labels": ["low", "high", "high;low"]})
+    classes = class_list(df)
+    assert classes == ["high", "low"]
+    rows = np.array([0] * 50 + [1] * 50 + [2] * 4000)
+    got = draw_classes(df, rows, classes, np.random.default_rng(0))
+    assert (got[:50] == 1).all() and (got[50:100] == 0).all()
+    share = (got[100:] == 0).mean()  # a multi-label track: each of its classes, uniformly
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / 4000), share
+    again = draw_classes(df, rows, classes, np.random.default_rng(0))
+    assert np.array_equal(got, again)  # seeded: a resumed run draws the same
+    with pytest.raises(DataError, match="has no class"):
+        sad = pd.DataFrame({"track_id": ["x"], "labels": ["sad"]})
+        draw_classes(sad, np.array([0]), classes, np.random.default_rng(0))
+
+
+def test_conditional_checkpoint_errors(conditional, tmp_path):
+    _, ckpt, train, silence = conditional
+    unknown = pd.DataFrame(
+        [("c0", "s", str(silence), 0.0, 0.032, "sad", "sad")], columns=SOURCE_COLUMNS
+    )
+    with pytest.raises(DataError, match=r"class\(es\) \['sad'\].*knows only \['high', 'low'\]"):
+        SampleRNNGenerator().generate(gen_job(ckpt, unknown, COND, tmp_path, 1))
+    one = pd.DataFrame(
+        [("c0", "s", str(silence), 0.0, 0.032, "low", "low")], columns=SOURCE_COLUMNS
+    )
+    with pytest.raises(CheckpointError, match="trained with class conditioning"):
+        SampleRNNGenerator().generate(
+            gen_job(ckpt, one, COND | {"class_conditioning": False}, tmp_path, 1)
+        )
+
+
+def test_the_written_clip_is_the_prime_then_its_continuation(conditional, tmp_path):
+    """include_prime: clip_seconds in total, the first prime_seconds of it the prime."""
+    _, ckpt, train, _ = conditional
+    cfg = COND | {"include_prime": True}
+    sources = pd.DataFrame(
+        [("c0", "t", train.path[0], 0.3, 0.032, "low", "low")], columns=SOURCE_COLUMNS
+    )
+    out = SampleRNNGenerator().generate(gen_job(ckpt, sources, cfg, tmp_path, 1))
+    y = sf.read(out.path[0], dtype="float32")[0]
+    assert len(y) == int(0.2 * SR) and out.duration_s[0] == pytest.approx(0.2)
+    prime = read_audio(train.path[0], SR, offset_s=0.3, max_seconds=0.032)
+    assert len(prime) == 512
+    as_quantised = dequantize(quantize(prime))
+    assert np.abs(y[:512] - as_quantised).max() <= 1 / 32767 + 1e-7  # up to the 16-bit WAV
+    continuation = y[512:]
+    assert abs(peak_hz(continuation) - LOW) < 100  # it continues the (low) prime
+    assert continuation.std() > 0.2
+
+
+def test_lookback_warm_up_reads_only_the_last_lookback_of_the_prime():
+    """warm_up lookback: the tiers start from their learned initial states, so what precedes
+    the prime's last lookback samples changes nothing; full: the states depend on it. Greedy
+    lookback samples are the teacher-forced argmax from the initial states over the last
+    lookback and the samples drawn."""
+    torch.manual_seed(3)
+    model = SampleRNN([2, 4], dim=24, n_rnn=2, n_classes=2).eval()
+    lb = model.lookback
+    a = torch.randint(0, 256, (2, 4 * lb))
+    b = a.clone()
+    b[:, : 3 * lb] = torch.randint(0, 256, (2, 3 * lb))  # same last lookback, other start
+    cls = torch.tensor([0, 1])
+    for h, h0 in zip(model.warm_up(a, cls, "lookback"), model.initial_hidden(2), strict=True):
+        assert torch.equal(h, h0)
+    full_a, full_b = model.warm_up(a, cls, "full"), model.warm_up(b, cls, "full")
+    assert all((x - y).abs().max() > 0.05 for x, y in zip(full_a, full_b, strict=True))
+
+    def run(prime, mode, temperature=1.0, classes=cls):
+        noise = RowNoise(0, ["x", "y"], "cpu")
+        return model.sample(prime, 3 * lb, noise, temperature, classes=classes, warm_up=mode)
+
+    for temperature in (1.0, 0):
+        assert torch.equal(run(a, "lookback", temperature), run(b, "lookback", temperature))
+    gen = run(a, "lookback", temperature=0)
+    seq = torch.cat([a[:, -lb:], gen], dim=1)
+    logits, _ = model(seq[:, : lb + 3 * lb], classes=cls)
+    assert torch.equal(logits.argmax(-1), gen)
+    swapped, _ = model(seq[:, : lb + 3 * lb], classes=cls.flip(0))
+    assert (swapped - logits).abs().max() > 1e-3  # the class embedding reaches the logits
+    with pytest.raises(ValueError, match="one class index per row"):
+        model.sample(a, lb, RowNoise(0, ["x", "y"], "cpu"), 0)
+    with pytest.raises(ValueError, match="warm_up 'half'"):
+        model.warm_up(a, cls, "half")
+    with pytest.raises(ConfigError, match="warm_up"):
+        resolve_config(TINY | {"warm_up": "half"})
+
+
+def test_lookback_warm_up_generates_and_differs_from_full(conditional, tmp_path):
+    _, ckpt, train, _ = conditional
+    sources = pd.DataFrame(
+        [("c0", "t", train.path[2], 0.5, 0.032, "high", "high")], columns=SOURCE_COLUMNS
+    )
+    clips = {}
+    for mode in ("full", "lookback"):
+        cfg = COND | {"warm_up": mode, "clip_seconds": 0.05}
+        out = SampleRNNGenerator().generate(gen_job(ckpt, sources, cfg, tmp_path / mode, 1))
+        clips[mode] = sf.read(out.path[0], dtype="float32")[0]
+        assert len(clips[mode]) == 800 and np.abs(clips[mode]).max() > 0.3
+    assert not np.array_equal(clips["full"], clips["lookback"])
+
+
+# ---------------------------------------------------------------------------------- budget
+
+
+@pytest.mark.parametrize("include_prime", [False, True])
+def test_budget_counts_the_written_clip(conditional, tmp_path, include_prime):
+    """The seconds a class's clips hold as written equal its budget within one clip, with the
+    prime inside the clip or not (budget = fraction × train seconds / classes, computed here)."""
+    _, ckpt, train, _ = conditional
+    cfg = COND | {"include_prime": include_prime, "clip_seconds": 0.1}
+    section = cfg | {"kind": "samplernn", "source_seconds": 0.032}  # as the workflow passes it
+    policy = {"fraction": 0.1, "duration": "full", "inherit_other_labels": False}
+    budget, sources = plan_run(
+        train, ["low", "high"], policy, section, sources_mode="excerpts",
+        seed=0, clip_prefix="srnn", visible_seconds=float("inf"),
+    )  # fmt: skip
+    per_class = 0.1 * train["duration_s"].sum() / 2  # 0.4 s per class: 4 clips of 0.1 s
+    assert written_seconds("samplernn", section) == 0.1
+    out = SampleRNNGenerator().generate(gen_job(ckpt, sources, cfg, tmp_path, 2))
+    for c in ("low", "high"):
+        mine = out["labels"] == c
+        seconds = sum(len(sf.read(p)[0]) for p in out.path[mine]) / SR
+        assert mine.sum() == 4 and per_class <= seconds < per_class + 0.1, (c, seconds)
+        assert budget.set_index("class").generated_seconds_class[c] == pytest.approx(seconds)
+    assert written_seconds("samplernn", {"clip_seconds": 10, "include_prime": True}) == 10.0
+
+
+def test_budget_every_fixed_length_kind_declares_its_written_clip(conditional, tmp_path):
+    """Each kind's declared written length is its clip_seconds (Jukebox: prime included; DDSP:
+    the reconstruction); for the copy and noise controls the clips they write sum to the
+    budget within one clip."""
+    from augeval.generators import make_generator
+    from augeval.generators.registry import KINDS
+
+    for kind in KINDS:
+        if kind == "samples":
+            with pytest.raises(ValueError, match="no fixed clip length"):
+                written_seconds(kind, {})
+        else:
+            assert written_seconds(kind, {"clip_seconds": 3.5}) == 3.5, kind
+    assert written_seconds("jukebox", {"clip_seconds": 24, "prime_seconds": 8}) == 24.0
+    assert written_seconds("ddsp", {"clip_seconds": 4, "source_seconds": 3}) == 3.0  # its input
+    _, _, train, _ = conditional
+    policy = {"fraction": 0.1, "duration": "full", "inherit_other_labels": False}
+    for kind in ("copy", "noise"):
+        cfg = {"clip_seconds": 0.15, "sample_rate": SR}
+        budget, sources = plan_run(
+            train, ["low", "high"], policy, cfg | {"kind": kind}, sources_mode="excerpts",
+            seed=0, clip_prefix=kind, visible_seconds=float("inf"),
+        )  # fmt: skip
+        job = GenerateJob(kind, "x", cfg, sources, tmp_path / kind, 0)
+        out = make_generator(kind).generate(job)
+        for c in ("low", "high"):
+            seconds = sum(sf.info(p).frames for p in out.path[out["labels"] == c]) / SR
+            assert 0.4 <= seconds < 0.4 + 0.15, (kind, c, seconds)  # 0.1 × 8 s / 2 classes

@@ -317,8 +317,11 @@ def plan_run(
     ``taken_from`` (file: excerpts x seconds). The budget always comes from ``train``.
     """
     duration = policy["duration"]
-    # samples have no clip_seconds: their clips' own lengths replace what depends on it below
-    clip_seconds = 1.0 if sources_mode == "samples" else gen["clip_seconds"]
+    from augeval.generators.registry import written_seconds
+
+    # samples have no clip_seconds: their clips' own lengths replace what depends on it below;
+    # any other kind's clip counts as long as it is written (``gen`` carries its ``kind``)
+    clip_seconds = 1.0 if sources_mode == "samples" else written_seconds(gen["kind"], gen)
     budget = budget_table(
         train, classes, fraction=policy["fraction"], clip_seconds=clip_seconds,
         duration=duration, visible_seconds=visible_seconds,

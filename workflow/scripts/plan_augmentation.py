@@ -17,7 +17,7 @@ def main():
     name, labelset_name = sm.wildcards.generator, sm.wildcards.labelset
     labelset = labelset_from_config(labelset_name, sm.params.labels)
     classes = list(labelset.classes)
-    gen = sm.params.generator
+    gen = sm.params.generator | {"kind": sm.params.kind}  # the budget's clip length is the kind's
     mode = REGISTRY[sm.params.kind].sources
     pool = samples = None
     if "pool" in sm.input.keys():  # the oracle's hold-out mode

@@ -11,6 +11,7 @@ This module imports nothing heavy: the workflow reads it while it builds the DAG
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -31,6 +32,9 @@ class Kind:
     (primes or inputs), or ``samples`` (whole clips of the user's own, up to each class's budget).
     ``resources``: defaults of its jobs, overridden by ``generators.<name>.resources``.
     ``threads``: whether ``generators.<name>.threads`` sets its jobs' threads (else 1).
+    ``written``: the seconds of audio one clip holds as written, from the generator's config
+    (filled with the schema's defaults); what the budget counts. None for ``samples`` (its
+    clips' own lengths).
     """
 
     name: str
@@ -44,10 +48,24 @@ class Kind:
     sources: str = "excerpts"
     threads: bool = True
     resources: dict = field(default_factory=dict)
+    written: Callable[[dict], float] | None = None
 
     def build(self):
         module, cls = self.implementation.split(":")
         return getattr(importlib.import_module(module), cls)()
+
+
+def _clip_seconds(cfg: dict) -> float:
+    """``clip_seconds``: the length of every clip written. SampleRNN: prime included or not
+    (``include_prime`` puts the prime inside it); Jukebox: prime region included (rounded down
+    to a whole top-level token: 128 samples, 2.9 ms at 44.1 kHz); controls and ``command``: the
+    clip asked for."""
+    return float(cfg["clip_seconds"])
+
+
+def _source_seconds(cfg: dict) -> float:
+    """DDSP reconstructs the policy's excerpt: ``source_seconds`` (default ``clip_seconds``)."""
+    return float(cfg["source_seconds"] if "source_seconds" in cfg else cfg["clip_seconds"])
 
 
 _MODEL = {"mem_mb": 16000, "runtime": 2880, "gpu": 1}
@@ -64,6 +82,7 @@ REGISTRY: dict[str, Kind] = {
             "augeval.generators.samplernn:SampleRNNGenerator",
             trains=True,
             resources=_MODEL,
+            written=_clip_seconds,
         ),
         Kind(
             "ddsp",
@@ -71,12 +90,14 @@ REGISTRY: dict[str, Kind] = {
             trains=True,
             features=True,
             resources=_MODEL,
+            written=_source_seconds,
         ),
         Kind(
             "jukebox",
             "augeval.generators.jukebox:JukeboxGenerator",
             pretrained=True,
             resources=_MODEL | {"mem_mb": 64000},
+            written=_clip_seconds,
         ),
         Kind(
             "copy",
@@ -85,6 +106,7 @@ REGISTRY: dict[str, Kind] = {
             anchor=True,
             threads=False,
             resources=_CONTROL,
+            written=_clip_seconds,
         ),
         Kind(
             "noise",
@@ -93,6 +115,7 @@ REGISTRY: dict[str, Kind] = {
             anchor=True,
             threads=False,
             resources=_CONTROL,
+            written=_clip_seconds,
         ),
         Kind(
             "oracle",
@@ -101,9 +124,15 @@ REGISTRY: dict[str, Kind] = {
             holdout=True,
             threads=False,
             resources=_CONTROL,
+            written=_clip_seconds,
         ),
         Kind("samples", f"{_EXTERNAL}:SamplesGenerator", sources="samples", resources=_OUTSIDE),
-        Kind("command", f"{_EXTERNAL}:CommandGenerator", resources=_OUTSIDE),
+        Kind(
+            "command",
+            f"{_EXTERNAL}:CommandGenerator",
+            resources=_OUTSIDE,
+            written=_clip_seconds,
+        ),
     )
 }
 KINDS = tuple(REGISTRY)
@@ -132,3 +161,15 @@ def generator_threads(kind: str, cfg: dict | None) -> int:
     from augeval.config_schema import defaults
 
     return int(defaults(f"generators.{kind}")["threads"])
+
+
+def written_seconds(kind: str, cfg: dict) -> float:
+    """Seconds of audio one clip of a generator of ``kind`` holds as written (the budget's clip
+    length), from its config section ``cfg``; a key it leaves out takes the schema's default.
+    Raises ValueError for ``samples`` (no fixed length: its clips' own lengths count)."""
+    spec = REGISTRY[kind]
+    if spec.written is None:
+        raise ValueError(f"generator kind {kind!r} has no fixed clip length")
+    from augeval.config_schema import defaults
+
+    return spec.written(defaults(f"generators.{kind}") | cfg)

@@ -12,8 +12,25 @@ in about 80 s on one CPU core on the demo corpus and reach ~3.5 validation bits 
 a multiple of it); ``chunk_seconds`` is one training example, cut into ``seq_len`` segments with
 the hidden state carried across them; ``save_every`` null means ``val_every``;
 ``checkpoint_minutes`` also saves every that many minutes, and a SIGTERM/SIGUSR1 saves at the
-next step and stops (:mod:`augeval.preempt`); ``include_prime`` false writes the continuation
-only, true the prime and it.
+next step and stops (:mod:`augeval.preempt`).
+
+Written clip: ``clip_seconds`` long either way. ``include_prime`` false writes ``clip_seconds`` of
+continuation; true (the paper's: 10 s = 4 s prime + 6 s) writes the prime as quantised followed by
+``clip_seconds`` − prime of continuation (so ``clip_seconds`` must exceed the rounded prime).
+:func:`augeval.generators.registry.written_seconds` declares this length to the budget.
+
+Class conditioning (``class_conditioning: true``, the paper code's): every frame tier adds a
+learned embedding of the example's class (:mod:`augeval.generators.samplernn_model`). The classes
+are the sorted labels of the train manifest; a training example carries the class of the track it
+was cut from, and for a multi-label track one of its classes drawn uniformly by the example's own
+seeded generator (stream ``(seed, 2, batch)``, separate from the track/offset draws, so the
+unconditional plan is unchanged). A validation excerpt is labelled the same way (stream
+``(seed, 3)``). Generation conditions each clip on its source's ``drawn_class``; the checkpoint
+stores the class list, and a class it does not hold is a :class:`DataError`.
+
+Warm-up (``warm_up``): ``full`` (ours) runs the frame tiers teacher-forced over the whole prime
+before sampling; ``lookback`` (the paper code's) starts sampling from the learned initial states,
+so only the prime's last lookback samples reach the network.
 
 Training streams random ``chunk_seconds`` excerpts (track drawn in proportion to ``duration_s``,
 offset uniform) decoded by a small thread pool one batch ahead, so the data set is never held in
@@ -29,14 +46,15 @@ Primes: ``prime_seconds`` is rounded down to a multiple of the lookback (at leas
 the prime is the *last* that many samples of the excerpt read at ``offset_s`` (left-padded with
 silence if the file ends early), so the continuation starts where the excerpt ends. The model-level
 :meth:`SampleRNN.warm_up` instead raises ValueError for a prime that is not a multiple.
-Generation warms all tiers up on the primes with one teacher-forced pass, then samples every row
+Generation warms the tiers up on the primes (``warm_up``), then samples every row
 by inverse CDF from its own uniform stream seeded by ``(seed, clip_id)``: the same seed gives the
 same clips, and a clip does not depend on the other rows of its batch (up to the last bits of
 batched matrix products, which could flip a draw only when it lands within ~1e-7 of a level
 boundary).
 
 Checkpoint (plain dict): ``format``, ``model`` (state dict of the best validation step),
-``model_config`` (the :data:`MODEL_KEYS`), ``best_step``, ``best_val_bits``, ``history`` (one
+``model_config`` (the :data:`MODEL_KEYS` and ``n_classes``), ``classes`` (the class list of a
+conditional model, index order; empty otherwise), ``best_step``, ``best_val_bits``, ``history`` (one
 ``{step, train_bits, val_bits, seconds}`` per validation), ``steps``, ``seed``.
 """
 
@@ -56,6 +74,7 @@ import torch.nn.functional as F
 
 from augeval.audio import read_audio, write_audio
 from augeval.checkpoints import load_checkpoint, save_checkpoint
+from augeval.data.manifest import LABEL_SEP
 from augeval.device import resolve_device
 from augeval.digest import json_digest
 from augeval.errors import CheckpointError, ConfigError, DataError
@@ -63,6 +82,7 @@ from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.samplernn_model import (
     QUANTIZATIONS,
+    WARM_UPS,
     Progress,
     RowNoise,
     SampleRNN,
@@ -88,7 +108,8 @@ log = logging.getLogger("augeval.generators.samplernn")
 # The schema's defaults (workflow/schemas/config.schema.yaml, generators.samplernn), for reference.
 DEFAULTS = generator_defaults("samplernn")
 MODEL_KEYS = ("frame_sizes", "dim", "n_rnn", "q_levels", "quantization", "sample_rate")
-# Keys that change what training computes (the resumable state's digest covers these only).
+# Keys that change what training computes (the resumable state's digest covers these, and
+# class_conditioning with the labels when it is on).
 TRAIN_KEYS = MODEL_KEYS + (
     "seq_len",
     "chunk_seconds",
@@ -132,11 +153,61 @@ def resolve_config(cfg: dict) -> dict:
         )
     if c["q_levels"] < 2:
         raise ConfigError("samplernn.q_levels must be at least 2")
+    if c["warm_up"] not in WARM_UPS:
+        raise ConfigError(f"samplernn.warm_up {c['warm_up']!r}; allowed: {', '.join(WARM_UPS)}")
+    sr = c["sample_rate"]
+    if c["include_prime"] and clip_samples(c, sr) <= prime_samples(c, sr, lookback):
+        raise ConfigError(
+            f"samplernn.clip_seconds ({c['clip_seconds']}) must exceed prime_seconds "
+            f"({c['prime_seconds']}, rounded down to {prime_samples(c, sr, lookback)} samples) "
+            "when include_prime is true: the written clip is the prime plus its continuation, "
+            "clip_seconds in total"
+        )
     if segments_per_chunk(c) < 1:
         raise ConfigError(
             f"samplernn.chunk_seconds ({c['chunk_seconds']}) is shorter than one seq_len segment"
         )
     return c
+
+
+def prime_samples(c: dict, sr: int, lookback: int) -> int:
+    """The prime's length: ``prime_seconds`` rounded down to a multiple of the lookback (at least
+    one lookback)."""
+    return max(lookback, int(round(c["prime_seconds"] * sr)) // lookback * lookback)
+
+
+def clip_samples(c: dict, sr: int) -> int:
+    """The written clip's length in samples (prime included when ``include_prime``)."""
+    return int(round(c["clip_seconds"] * sr))
+
+
+def track_classes(labels: str, classes: list[str]) -> list[str]:
+    """A manifest ``labels`` cell's classes that are in ``classes`` (in the cell's order)."""
+    return [x for x in str(labels).split(LABEL_SEP) if x in classes]
+
+
+def class_list(train: pd.DataFrame) -> list[str]:
+    """The classes of a conditional model: the sorted labels of the train manifest."""
+    return sorted({x for cell in train["labels"] for x in str(cell).split(LABEL_SEP) if x})
+
+
+def draw_classes(
+    df: pd.DataFrame, rows: np.ndarray, classes: list[str], rng: np.random.Generator
+) -> np.ndarray:
+    """Class index of each example cut from ``df`` row ``rows[i]``: its track's class, or for a
+    multi-label track one of its classes drawn uniformly (one draw per example)."""
+    u = rng.random(len(rows))
+    out = np.empty(len(rows), dtype=np.int64)
+    for i, (r, ui) in enumerate(zip(rows, u, strict=True)):
+        held = track_classes(df["labels"].iloc[r], classes)
+        if not held:
+            raise DataError(
+                f"samplernn: track {df['track_id'].iloc[r]!r} has no class among the model's "
+                f"classes {classes} (labels {df['labels'].iloc[r]!r}); a class-conditional "
+                "SampleRNN needs a class for every training and validation track"
+            )
+        out[i] = classes.index(held[int(ui * len(held))])
+    return out
 
 
 def segments_per_chunk(c: dict) -> int:
@@ -187,38 +258,52 @@ def chunk_plan(df: pd.DataFrame, n: int, chunk_s: float, rng: np.random.Generato
 
 class ChunkLoader:
     """Training batches ``(batch, lookback + chunk)`` of levels (uint8 for 256 levels, moved to
-    the device before widening), decoded by a thread pool one batch ahead."""
+    the device before widening), decoded by a thread pool one batch ahead, and each example's
+    class index (``classes`` given: a conditional model) or None."""
 
-    def __init__(self, df: pd.DataFrame, c: dict, seed: int, lookback: int):
+    def __init__(
+        self, df: pd.DataFrame, c: dict, seed: int, lookback: int, classes: list[str] | None
+    ):
         if len(df) == 0:
             raise DataError("samplernn: the train manifest is empty")
         self.df, self.c, self.seed = df.reset_index(drop=True), c, seed
+        self.classes = classes
         self.n = lookback + segments_per_chunk(c) * c["seq_len"]
         self.pool = ThreadPoolExecutor(max_workers=max(1, int(c["loader_workers"])))
         self.pending: dict[int, list[Future]] = {}
 
-    def _submit(self, index: int) -> list[Future]:
+    def _submit(self, index: int) -> tuple[list[Future], np.ndarray | None]:
         rng = np.random.default_rng([self.seed, 0, index])
         rows, offsets = chunk_plan(
             self.df, self.c["batch_size"], self.n / self.c["sample_rate"], rng
         )
+        labels = None
+        if self.classes is not None:
+            class_rng = np.random.default_rng([self.seed, 2, index])
+            labels = draw_classes(self.df, rows, self.classes, class_rng)
         paths = self.df["path"].to_numpy()
-        return [
+        futures = [
             self.pool.submit(read_excerpt, str(paths[r]), float(o), self.n, self.c)
             for r, o in zip(rows, offsets, strict=True)
         ]
+        return futures, labels
 
-    def get(self, index: int) -> torch.Tensor:
-        futures = self.pending.pop(index, None) or self._submit(index)
+    def get(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Batch ``index``: levels (B, lookback + chunk) and class indices (B,) or None."""
+        futures, labels = self.pending.pop(index, None) or self._submit(index)
         self.pending = {index + 1: self._submit(index + 1)}  # decode the next batch meanwhile
-        return torch.from_numpy(np.stack([f.result() for f in futures]))
+        x = torch.from_numpy(np.stack([f.result() for f in futures]))
+        return x, None if labels is None else torch.from_numpy(labels)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def validation_chunks(df: pd.DataFrame, c: dict, seed: int, lookback: int) -> torch.Tensor:
-    """The fixed validation excerpts: tracks spread over the manifest, offsets seeded."""
+def validation_chunks(
+    df: pd.DataFrame, c: dict, seed: int, lookback: int, classes: list[str] | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The fixed validation excerpts (tracks spread over the manifest, offsets seeded) and, for a
+    conditional model (``classes`` given), their class indices."""
     if len(df) == 0:
         raise DataError("samplernn: the validation manifest is empty")
     df = df.reset_index(drop=True)
@@ -233,29 +318,35 @@ def validation_chunks(df: pd.DataFrame, c: dict, seed: int, lookback: int) -> to
         read_excerpt(str(df["path"][r]), float(o) / 1000, n, c)
         for r, o in zip(rows, offsets, strict=True)
     ]
-    return torch.from_numpy(np.stack(chunks))
+    labels = None
+    if classes is not None:
+        labels = torch.from_numpy(draw_classes(df, rows, classes, np.random.default_rng([seed, 3])))
+    return torch.from_numpy(np.stack(chunks)), labels
 
 
 # ----------------------------------------------------------------------------------- training
 
 
-def _nll(model: SampleRNN, x: torch.Tensor, hidden):
-    logits, hidden = model(x, hidden)
+def _nll(model: SampleRNN, x: torch.Tensor, hidden, classes=None):
+    logits, hidden = model(x, hidden, classes)
     target = x[:, model.lookback :]
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1)), hidden
 
 
 @torch.no_grad()
-def validation_bits(model: SampleRNN, chunks: torch.Tensor, c: dict, device) -> float:
+def validation_bits(
+    model: SampleRNN, chunks: torch.Tensor, c: dict, device, classes: torch.Tensor | None = None
+) -> float:
     """Mean NLL in bits per sample over the validation chunks (hidden carried per chunk)."""
     model.eval()
     total, count = 0.0, 0
     seq, lb = c["seq_len"], model.lookback
     for start in range(0, len(chunks), c["batch_size"]):
         x = chunks[start : start + c["batch_size"]].to(device).long()
+        cls = None if classes is None else classes[start : start + c["batch_size"]].to(device)
         hidden = None
         for s in range(segments_per_chunk(c)):
-            loss, hidden = _nll(model, x[:, s * seq : s * seq + lb + seq], hidden)
+            loss, hidden = _nll(model, x[:, s * seq : s * seq + lb + seq], hidden, cls)
             n = x.shape[0] * seq
             total += loss.item() * n
             count += n
@@ -264,14 +355,16 @@ def validation_bits(model: SampleRNN, chunks: torch.Tensor, c: dict, device) -> 
 
 
 def _digest(c: dict, train: pd.DataFrame, validation: pd.DataFrame, seed: int) -> str:
-    return json_digest(
-        [
-            {k: c[k] for k in TRAIN_KEYS},
-            list(map(str, train["path"])),
-            list(map(str, validation["path"])),
-            seed,
-        ]
-    )
+    parts = [
+        {k: c[k] for k in TRAIN_KEYS},
+        list(map(str, train["path"])),
+        list(map(str, validation["path"])),
+        seed,
+    ]
+    if c["class_conditioning"]:  # (unconditional digests are unchanged) the labels are data too
+        parts += ["class_conditioning", list(map(str, train["labels"]))]
+        parts += [list(map(str, validation["labels"]))]
+    return json_digest(parts)
 
 
 class SampleRNNGenerator:
@@ -299,8 +392,10 @@ class SampleRNNGenerator:
         device = resolve_device(c["device"])
         digest = _digest(c, train, validation, seed)
 
+        classes = class_list(train) if c["class_conditioning"] else None
         torch.manual_seed(seed)
-        model = SampleRNN(**{k: c[k] for k in MODEL_KEYS}).to(device)
+        n_classes = len(classes) if classes else 0
+        model = SampleRNN(**{k: c[k] for k in MODEL_KEYS}, n_classes=n_classes).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=c["lr"])
         lb, seq, per_chunk = model.lookback, c["seq_len"], segments_per_chunk(c)
         n_params = sum(p.numel() for p in model.parameters())
@@ -322,20 +417,21 @@ class SampleRNNGenerator:
 
         log.info(
             "samplernn: %d parameters, lookback %d, %d train / %d validation tracks, batch %d x "
-            "%d segments of %d samples, %d steps on %s",
+            "%d segments of %d samples, %d steps on %s, %s",
             n_params, lb, len(train), len(validation), c["batch_size"], per_chunk, seq,
             c["steps"], device,
+            f"conditioned on {len(classes)} classes" if classes else "unconditional",
         )  # fmt: skip
-        val_x = validation_chunks(validation, c, seed, lb)
-        loader = ChunkLoader(train, c, seed, lb)
+        val_x, val_y = validation_chunks(validation, c, seed, lb, classes)
+        loader = ChunkLoader(train, c, seed, lb, classes)
         t0 = time.monotonic() - elapsed
         t_last = time.monotonic()
         model.train()
         try:
-            x = loader.get(chunk_index).to(device).long() if step < c["steps"] else None
+            x, y = _to(loader.get(chunk_index), device) if step < c["steps"] else (None, None)
             while step < c["steps"]:
                 part = x[:, segment * seq : segment * seq + lb + seq]
-                loss, hidden = _nll(model, part, hidden)
+                loss, hidden = _nll(model, part, hidden, y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_value_(model.parameters(), c["grad_clip"])
@@ -349,9 +445,9 @@ class SampleRNNGenerator:
                     segment, hidden = 0, None
                     chunk_index += 1
                     if step < c["steps"]:
-                        x = loader.get(chunk_index).to(device).long()
+                        x, y = _to(loader.get(chunk_index), device)
                 if step % c["val_every"] == 0 or step == c["steps"]:
-                    bits = validation_bits(model, val_x, c, device)
+                    bits = validation_bits(model, val_x, c, device, val_y)
                     improved = bits < best["bits"]
                     if improved:
                         best = {"bits": bits, "step": step, "model": _copy_state(model)}
@@ -399,6 +495,7 @@ class SampleRNNGenerator:
             "format": FORMAT,
             "model": best["model"],
             "model_config": model.config,
+            "classes": classes or [],
             "best_step": best["step"],
             "best_val_bits": best["bits"],
             "history": history,
@@ -425,11 +522,21 @@ class SampleRNNGenerator:
             raise CheckpointError("samplernn: generate needs the trained checkpoint")
         c = resolve_config(cfg)  # model keys come from the checkpoint
         device = resolve_device(c["device"])
-        model = model_from_checkpoint(load_checkpoint(checkpoint_path), checkpoint_path).to(device)
+        checkpoint = load_checkpoint(checkpoint_path)
+        model = model_from_checkpoint(checkpoint, checkpoint_path).to(device)
+        classes = _checkpoint_classes(checkpoint, model, c, checkpoint_path)
         mc = model.config
         sr, lb = mc["sample_rate"], model.lookback
-        prime_len = max(lb, int(round(c["prime_seconds"] * sr)) // lb * lb)
-        n_gen = int(round(c["clip_seconds"] * sr))
+        prime_len, n_clip = prime_samples(c, sr, lb), clip_samples(c, sr)
+        n_gen = n_clip - prime_len if c["include_prime"] else n_clip
+        if n_gen < 1:
+            raise ConfigError(
+                f"samplernn.clip_seconds ({c['clip_seconds']}) must exceed the prime "
+                f"({prime_len} samples at the checkpoint's {sr} Hz) when include_prime is true"
+            )
+        labels = None
+        if classes is not None:
+            labels = _source_classes(sources, classes, checkpoint_path)
         wav_dir = Path(out_dir) / "wav"
         rows = []
         sources = sources.reset_index(drop=True)
@@ -445,6 +552,7 @@ class SampleRNNGenerator:
                 torch.from_numpy(np.stack(primes)), mc["q_levels"], mc["quantization"]
             )
             noise = RowNoise(seed, [str(k) for k in batch["clip_id"]], device)
+            cls = None if labels is None else labels[start : start + batch_size].to(device)
             label = f"batch {start // batch_size + 1}/{math.ceil(len(sources) / batch_size)}: "
             gen = model.sample(
                 prime_q.to(device),
@@ -452,6 +560,8 @@ class SampleRNNGenerator:
                 noise,
                 temperature=float(c["temperature"]),
                 progress=Progress(len(batch), sr, label),
+                classes=cls,
+                warm_up=c["warm_up"],
             )
             gen = gen.cpu()
             if c["include_prime"]:
@@ -468,6 +578,38 @@ class SampleRNNGenerator:
                 done, len(sources), wall, 60 * done / wall, done * n_gen / sr / wall,
             )  # fmt: skip
         return pd.DataFrame(rows, columns=GENERATED_COLUMNS)
+
+
+def _checkpoint_classes(checkpoint: dict, model: SampleRNN, c: dict, path) -> list[str] | None:
+    """The class list of a conditional checkpoint (None for an unconditional one); the config's
+    ``class_conditioning`` must agree with how the checkpoint was trained."""
+    classes = list(checkpoint.get("classes") or [])
+    if bool(model.n_classes) != bool(c["class_conditioning"]) or len(classes) != model.n_classes:
+        trained = "with" if model.n_classes else "without"
+        raise CheckpointError(
+            f"SampleRNN checkpoint {path} was trained {trained} class conditioning "
+            f"({model.n_classes} classes, {len(classes)} class names) but "
+            f"samplernn.class_conditioning is {c['class_conditioning']}; delete it and re-run its "
+            "training rule"
+        )
+    return classes or None
+
+
+def _source_classes(sources: pd.DataFrame, classes: list[str], path) -> torch.Tensor:
+    """Each source's ``drawn_class`` as an index into the checkpoint's class list."""
+    unknown = sorted(set(map(str, sources["drawn_class"])) - set(classes))
+    if unknown:
+        raise DataError(
+            f"samplernn: sources of class(es) {unknown} but the class-conditional checkpoint "
+            f"{path} knows only {classes}; re-train it on a train split holding those classes "
+            "(or set class_conditioning: false)"
+        )
+    return torch.tensor([classes.index(str(x)) for x in sources["drawn_class"]], dtype=torch.long)
+
+
+def _to(batch: tuple[torch.Tensor, torch.Tensor | None], device):
+    x, y = batch
+    return x.to(device).long(), None if y is None else y.to(device)
 
 
 def _read_prime(path: str, offset_s: float, prime_s: float, n: int, sr: int) -> np.ndarray:

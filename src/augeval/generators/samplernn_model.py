@@ -13,6 +13,12 @@ step of the tier below. The sample-level MLP embeds the previous ``frame_sizes[0
 samples (``q_levels`` → ``q_levels``), convolves them to ``dim``, adds the per-sample conditioning,
 then ReLU, 1×1, ReLU, 1×1 → ``q_levels`` logits. Every projection, convolution and GRU weight is
 weight-normalised.
+
+Class conditioning (``n_classes`` > 0): every frame tier also has a learned embedding
+(``n_classes`` × ``dim``) whose row for the example's class is added to its expanded frame at every
+step. That is the same function as the paper's code, which concatenates a one-hot of the class to
+each frame tier's input before its linear expansion (a linear map of a one-hot is one learned
+vector per class). The sample-level MLP is not conditioned (as there).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from torch.nn.utils.parametrizations import weight_norm
 log = logging.getLogger("augeval.generators.samplernn")
 
 QUANTIZATIONS = ("mu_law", "linear")
+WARM_UPS = ("full", "lookback")
 
 
 def quantize(x, q_levels: int = 256, kind: str = "mu_law"):
@@ -76,10 +83,13 @@ def _wn(module: nn.Module, *names: str) -> nn.Module:
 class FrameTier(nn.Module):
     """One frame-level tier: reads ``n_frame`` samples per step, upsamples by ``ratio``."""
 
-    def __init__(self, n_frame: int, ratio: int, dim: int, n_rnn: int, q_levels: int):
+    def __init__(
+        self, n_frame: int, ratio: int, dim: int, n_rnn: int, q_levels: int, n_classes: int = 0
+    ):
         super().__init__()
         self.n_frame, self.ratio, self.dim, self.q_levels = n_frame, ratio, dim, q_levels
         self.expand = _wn(nn.Linear(n_frame, dim))
+        self.class_embedding = nn.Embedding(n_classes, dim) if n_classes else None
         self.rnn = nn.GRU(dim, dim, num_layers=n_rnn, batch_first=True)
         _wn(self.rnn, *(f"weight_{kind}_l{i}" for i in range(n_rnn) for kind in ("ih", "hh")))
         self.h0 = nn.Parameter(torch.zeros(n_rnn, 1, dim))
@@ -100,11 +110,27 @@ class FrameTier(nn.Module):
         plain.flatten_parameters()
         return plain.eval()
 
-    def forward(self, frames_q: torch.Tensor, cond: torch.Tensor | None, hidden: torch.Tensor):
-        """``frames_q`` (B, T, n_frame) levels, ``cond`` (B, T, dim) → (B, T * ratio, dim)."""
+    def tier_input(
+        self, frames_q: torch.Tensor, cond: torch.Tensor | None, classes: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The GRU's input: expanded frames (B, T, n_frame) + the upper tier's conditioning
+        (B, T, dim) + the class embedding of ``classes`` (B,) (conditional models only)."""
         x = self.expand(2.0 * level_to_unit(frames_q, self.q_levels))
         if cond is not None:
             x = x + cond
+        if self.class_embedding is not None:
+            x = x + self.class_embedding(classes).unsqueeze(1)
+        return x
+
+    def forward(
+        self,
+        frames_q: torch.Tensor,
+        cond: torch.Tensor | None,
+        hidden: torch.Tensor,
+        classes: torch.Tensor | None = None,
+    ):
+        """``frames_q`` (B, T, n_frame) levels, ``cond`` (B, T, dim) → (B, T * ratio, dim)."""
+        x = self.tier_input(frames_q, cond, classes)
         out, hidden = self.rnn(x, hidden)
         b, t, _ = out.shape
         return self.upsample(out).reshape(b, t * self.ratio, self.dim), hidden
@@ -169,6 +195,7 @@ class SampleRNN(nn.Module):
         q_levels: int = 256,
         quantization: str = "mu_law",
         sample_rate: int = 16000,
+        n_classes: int = 0,
     ):
         super().__init__()
         frame_sizes = [int(f) for f in frame_sizes]
@@ -185,13 +212,15 @@ class SampleRNN(nn.Module):
             "q_levels": int(q_levels),
             "quantization": quantization,
             "sample_rate": int(sample_rate),
+            "n_classes": int(n_classes),
         }
+        self.n_classes = int(n_classes)
         self.frame_sizes, self.dim, self.q_levels = frame_sizes, int(dim), int(q_levels)
         self.quantization = quantization
         self.n_frames = [int(n) for n in np.cumprod(frame_sizes)]  # samples per step, bottom-up
         self.lookback = self.n_frames[-1]
         self.tiers = nn.ModuleList(
-            FrameTier(n, ratio, self.dim, int(n_rnn), self.q_levels)
+            FrameTier(n, ratio, self.dim, int(n_rnn), self.q_levels, self.n_classes)
             for n, ratio in zip(self.n_frames, frame_sizes, strict=True)
         )
         self.mlp = SampleMLP(frame_sizes[0], self.dim, self.q_levels)
@@ -199,13 +228,31 @@ class SampleRNN(nn.Module):
     def initial_hidden(self, batch: int) -> list[torch.Tensor]:
         return [tier.initial_hidden(batch) for tier in self.tiers]
 
-    def _frame_tiers(self, x_q: torch.Tensor, hidden: list[torch.Tensor] | None):
+    def _classes(self, classes: torch.Tensor | None, batch: int) -> torch.Tensor | None:
+        """Check ``classes`` against the model: (batch,) indices for a conditional model, None for
+        an unconditional one (ValueError otherwise)."""
+        if not self.n_classes:
+            if classes is not None:
+                raise ValueError("this SampleRNN is unconditional: pass classes=None")
+            return None
+        if classes is None or tuple(classes.shape) != (batch,):
+            raise ValueError(
+                f"this SampleRNN is conditioned on {self.n_classes} classes: pass one class "
+                f"index per row (shape ({batch},)), got "
+                f"{None if classes is None else tuple(classes.shape)}"
+            )
+        if classes.min() < 0 or classes.max() >= self.n_classes:
+            raise ValueError(f"class indices must lie in [0, {self.n_classes})")
+        return classes.long()
+
+    def _frame_tiers(self, x_q: torch.Tensor, hidden: list[torch.Tensor] | None, classes=None):
         length = x_q.shape[1] - self.lookback
         if length < 0 or length % self.lookback:
             raise ValueError(
                 f"input of {x_q.shape[1]} samples: need lookback ({self.lookback}) + a multiple "
                 f"of the top frame size ({self.lookback})"
             )
+        classes = self._classes(classes, x_q.shape[0])
         if hidden is None:
             hidden = self.initial_hidden(x_q.shape[0])
         cond, new_hidden = None, list(hidden)
@@ -213,33 +260,49 @@ class SampleRNN(nn.Module):
             n = self.n_frames[k]
             frames = x_q[:, self.lookback - n : self.lookback - n + length]
             frames = frames.reshape(x_q.shape[0], length // n, n)
-            cond, new_hidden[k] = self.tiers[k](frames, cond, hidden[k])
+            cond, new_hidden[k] = self.tiers[k](frames, cond, hidden[k], classes)
         return cond, new_hidden, length
 
-    def forward(self, x_q: torch.Tensor, hidden: list[torch.Tensor] | None = None):
+    def forward(
+        self,
+        x_q: torch.Tensor,
+        hidden: list[torch.Tensor] | None = None,
+        classes: torch.Tensor | None = None,
+    ):
         """``x_q`` (B, lookback + L) long levels → logits (B, L, q_levels), new hidden states.
 
-        ``hidden=None`` starts from the learned initial states. Raises ValueError unless ``L`` is
-        a multiple of :attr:`lookback`.
+        ``hidden=None`` starts from the learned initial states. ``classes`` (B,): each row's class
+        index (conditional models only). Raises ValueError unless ``L`` is a multiple of
+        :attr:`lookback`, or if ``classes`` does not fit the model.
         """
-        cond, hidden, length = self._frame_tiers(x_q, hidden)
+        cond, hidden, length = self._frame_tiers(x_q, hidden, classes)
         fs = self.frame_sizes[0]
         prev = x_q[:, self.lookback - fs : self.lookback + length - 1]
         return self.mlp(prev, cond), hidden
 
     @torch.no_grad()
-    def warm_up(self, prime_q: torch.Tensor) -> list[torch.Tensor]:
-        """Run the frame tiers teacher-forced over a prime; return their hidden states.
+    def warm_up(
+        self, prime_q: torch.Tensor, classes: torch.Tensor | None = None, mode: str = "full"
+    ) -> list[torch.Tensor]:
+        """The tiers' hidden states after a prime, from which sampling continues it.
 
-        The prime's length must be a positive multiple of :attr:`lookback` (ValueError otherwise);
-        afterwards every tier is due to step at the first sample after the prime.
+        ``full`` runs the frame tiers teacher-forced over the whole prime. ``lookback`` (the
+        paper code's) returns the learned initial states: only the prime's last :attr:`lookback`
+        samples, which the first sampling step reads, reach the network. The prime's length must
+        be a positive multiple of :attr:`lookback` (ValueError otherwise); afterwards every tier
+        is due to step at the first sample after the prime.
         """
         if prime_q.shape[1] < self.lookback or prime_q.shape[1] % self.lookback:
             raise ValueError(
                 f"prime of {prime_q.shape[1]} samples: must be a positive multiple of the top "
                 f"frame size ({self.lookback})"
             )
-        _, hidden, _ = self._frame_tiers(prime_q, None)
+        if mode not in WARM_UPS:
+            raise ValueError(f"warm_up {mode!r}; allowed: {', '.join(WARM_UPS)}")
+        classes = self._classes(classes, prime_q.shape[0])
+        if mode == "lookback":
+            return self.initial_hidden(prime_q.shape[0])
+        _, hidden, _ = self._frame_tiers(prime_q, None, classes)
         return hidden
 
     @torch.no_grad()
@@ -250,13 +313,17 @@ class SampleRNN(nn.Module):
         uniforms: Callable[[], torch.Tensor],
         temperature: float = 1.0,
         progress: Callable[[int, int], None] | None = None,
+        classes: torch.Tensor | None = None,
+        warm_up: str = "full",
     ) -> torch.Tensor:
         """Continue each row of ``prime_q`` (B, P) by ``n_samples`` levels; return (B, n_samples).
 
         ``uniforms()`` returns the next block (B, block) of uniform [0, 1) draws on the model's
         device; each sample is drawn by inverse CDF from its row's own draw, so a row's output
-        depends only on its prime, its own draws and the weights. ``temperature`` ≤ 0 is greedy.
-        ``progress(done, total)`` is called about every 4096 samples.
+        depends only on its prime, its class, its own draws and the weights. ``temperature`` ≤ 0
+        is greedy. ``progress(done, total)`` is called about every 4096 samples. ``classes`` (B,):
+        each row's class index (conditional models only); ``warm_up``: how the prime sets the
+        tiers' states (:meth:`warm_up`: ``full`` or ``lookback``).
         """
         batch, p = prime_q.shape
         device = prime_q.device
@@ -265,7 +332,8 @@ class SampleRNN(nn.Module):
         fs0 = self.frame_sizes[0]
         positions = self.mlp.positions(device).unsqueeze(0)
         with parametrize.cached():
-            hidden = self.warm_up(prime_q)
+            hidden = self.warm_up(prime_q, classes, warm_up)
+            classes = self._classes(classes, batch)
             table = self.mlp.lookup_table()
             rnns = [tier.plain_rnn() for tier in self.tiers]
             w1, b1 = self.mlp.hidden.weight, self.mlp.hidden.bias
@@ -278,11 +346,11 @@ class SampleRNN(nn.Module):
                     if t % n:
                         continue
                     tier = self.tiers[k]
-                    frame = 2.0 * level_to_unit(out[:, t - n : t], self.q_levels)
-                    x = tier.expand(frame)
+                    upper = None
                     if k + 1 < len(self.tiers):
-                        x = x + conds[k + 1][:, (t % self.n_frames[k + 1]) // n]
-                    y, hidden[k] = rnns[k](x.unsqueeze(1), hidden[k])
+                        upper = conds[k + 1][:, (t % self.n_frames[k + 1]) // n].unsqueeze(1)
+                    x = tier.tier_input(out[:, t - n : t].unsqueeze(1), upper, classes)
+                    y, hidden[k] = rnns[k](x, hidden[k])
                     conds[k] = tier.upsample(y[:, 0]).reshape(batch, tier.ratio, self.dim)
                 window = out[:, t - fs0 : t] + positions
                 h = F.embedding_bag(window, table, mode="sum") + conds[0][:, t % fs0]
