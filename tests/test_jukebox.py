@@ -22,7 +22,7 @@ pytest.importorskip("jukebox_infer")
 
 from augeval.digest import sha256_file  # noqa: E402
 from augeval.errors import CheckpointError, ConfigError  # noqa: E402
-from augeval.generators import make_generator  # noqa: E402
+from augeval.generators import generator_config, make_generator  # noqa: E402
 from augeval.generators.base import GenerateJob  # noqa: E402
 from augeval.generators.jukebox_config import settings  # noqa: E402
 from augeval.generators.jukebox_model import (  # noqa: E402
@@ -479,3 +479,16 @@ def test_fetch_weights_with_checksums_from_local_server(tmp_path):
         assert not (tmp_path / "w" / rels[1]).exists()  # nothing half-written
     finally:
         server.shutdown()
+
+
+def test_paper_preset_samples_the_top_level_only():
+    """config/mtg_jamendo.yaml is the paper's script: VQ-VAE + top prior, level-2 decode, top
+    temperature 0.98, upstream's per-level batch sizes (the 5b top prior at 3)."""
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    cfg = yaml.safe_load((repo / "config" / "mtg_jamendo.yaml").read_text())["generators"]
+    s = settings(generator_config(cfg["jukebox"]))
+    assert (s["levels"], s["temperature"], s["model"]) == ("top", 0.98, "5b")
+    assert sampling_plan(s, s["gen_batch_size"])[2] == (3, 16)
+    assert settings({})["levels"] == "all"  # the default: both upsamplers (hi-fi)
