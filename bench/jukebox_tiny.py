@@ -30,12 +30,28 @@ def run(device: str, fp16: bool, args, skip_gc: bool = True, levels: str = "all"
     model.skip_gc = skip_gc
     x = 0.2 * torch.randn(args.rows, model.prime, 1)
     model.calibrate(x, seed=0)
+    built = [p for p in model.priors if p is not None]
+    resident: list[int] = []  # priors on the GPU whenever one samples: one level at a time
+
+    def on_gpu() -> int:
+        return sum(next(q.parameters()).is_cuda for q in built)
+
+    for prior in built:  # record residency at each window's sampling call (instance attribute)
+        prior.sample = (lambda f: lambda *a, **k: (resident.append(on_gpu()), f(*a, **k))[1])(
+            prior.sample
+        )
     if device == "cuda":
         torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     model.primed_sample(x, seed=1)  # sampling and the decode that is written
     if device == "cuda":
         torch.cuda.synchronize()
+        print(f"{device} {levels}: at most {max(resident, default=0)} of {len(built)} priors on "
+              f"the GPU at once; peak {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB; "
+              f"{on_gpu()} left there after sampling")  # fmt: skip
+    else:
+        print(f"{device} {levels}: {len(resident)} window calls")
     return time.perf_counter() - t0
 
 
