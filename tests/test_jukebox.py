@@ -395,6 +395,11 @@ def test_the_paper_configuration_builds_at_full_size():
     assert model.total % 128 == 0 and 0 <= 24 * 44100 - model.total < 128
     assert model.prime % 128 == 0 and 0 <= 8 * 44100 - model.prime < 128
     assert model.song_length == 180 * 44100  # default song_seconds, inside 5b's 60-600 s
+    # the paper's levels: top builds the VQ-VAE and the 5B top prior only (no 2 x 1B upsamplers)
+    with torch.device("meta"):
+        top = JukeboxModel(dict(paper, levels="top"), torch.device("meta"))
+    assert top.priors[:2] == [None, None]
+    assert sum(p.numel() for p in top.priors[2].parameters()) == sizes[3]
     with pytest.raises(ConfigError, match=r"outside model '5b''s trained range \[60.0, 600.0\)"):
         with torch.device("meta"):
             JukeboxModel(dict(paper, song_seconds=24), torch.device("meta"))
