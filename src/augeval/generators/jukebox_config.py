@@ -6,8 +6,11 @@ Configuration keys (``cfg``): see ``workflow/schemas/config.schema.yaml``, block
 model whose codebooks are calibrated on the primes (tests and the demo); ``tiny: true`` (model
 ``5b`` only) shrinks the hyper-parameters to run on CPU, each ``tiny_n_ctx`` at most that level's
 tokens per clip; ``song_seconds`` must lie in the prior's trained range (5b: 60-600 s, 1b_lyrics:
-17.84-600 s); ``max_batch_size`` null means ``gen_batch_size``; ``checksums`` and ``weights_url``
-are read by the ``fetch_jukebox_weights`` rule only.
+17.84-600 s); ``levels`` is ``all`` (both upsamplers, hi-fi) or ``top`` (the paper's level-2
+decode); ``max_batch_size`` and ``chunk_size`` are per level (upsampler 0, upsampler 1, top; null
+= upstream's values, :func:`augeval.generators.jukebox_model.sampling_plan`); ``checksums`` are
+enforced by the ``fetch_jukebox_weights`` rule and checked again before loading; ``weights_url``
+is read by that rule only.
 """
 
 from __future__ import annotations
@@ -47,6 +50,18 @@ def settings(cfg: dict) -> dict:
         raise ConfigError("jukebox: tiny: true builds a shrunken 5b-structured model; use model 5b")
     if not s["tiny"] and s["sample_rate"] != 44100:
         raise ConfigError("jukebox: the pretrained models run at sample_rate 44100")
+    if s["levels"] not in ("top", "all"):
+        raise ConfigError(f"jukebox: levels is {s['levels']!r}; allowed: top, all")
+    for key in ("max_batch_size", "chunk_size"):
+        value = s[key]
+        if value is not None and (
+            not isinstance(value, list | tuple) or len(value) != 3
+            or not all(isinstance(v, int) and v >= 1 for v in value)
+        ):  # fmt: skip
+            raise ConfigError(
+                f"jukebox: {key} is {value!r}; give null or 3 positive integers "
+                f"(upsampler 0, upsampler 1, top prior)"
+            )
     if not 0 < s["prime_seconds"] < s["clip_seconds"]:
         raise ConfigError("jukebox: need 0 < prime_seconds < clip_seconds")
     return s

@@ -1,9 +1,17 @@
-"""The Jukebox model of one configuration: the package's VQ-VAE and three priors on one device
+"""The Jukebox model of one configuration: the package's VQ-VAE and its priors
 (:class:`JukeboxModel`, built by :func:`build_model`), and the CPU shim its sampling needs.
 
+``levels: all`` builds the top prior and both upsamplers, samples the three levels top-down and
+decodes level 0 (hi-fi 44.1 kHz audio); ``levels: top`` (what the paper's script did) builds the
+VQ-VAE and the top prior only, samples level 2 and writes the VQ-VAE's level-2 decode (lo-fi,
+still 44.1 kHz samples; roughly a tenth of the compute, upstream's upsampling dominating).
+
 The model loads pretrained weights (:mod:`augeval.generators.jukebox_weights`) or, for a random
-init, calibrates its codebooks on real primes; it samples with the package's
-``sample.primed_sample`` and decodes level 0 with the VQ-VAE.
+init, calibrates its codebooks on real primes. The priors are built and loaded on the CPU; each
+is moved to the device for its own level only and back afterwards (a 5b model never has its ~10
+GB top prior and two ~2 GB upsamplers resident at once); the small VQ-VAE stays on the device.
+Each level samples with the package's ``sample.sample_level`` and its own ``max_batch_size`` and
+``chunk_size`` (:func:`sampling_plan`; upstream's values by default).
 
 CPU notes (package 0.1.2): the package asserts ``isinstance(x, torch.cuda.LongTensor)`` in its
 priors and calls ``gc.collect()`` per window; :func:`cpu_long_tensor_shim` lifts both for one
@@ -23,7 +31,12 @@ import torch
 
 from augeval.errors import CheckpointError, ConfigError
 from augeval.generators.jukebox_config import jukebox_infer_modules, settings
-from augeval.generators.jukebox_weights import load_state, require_weights, weights_dir
+from augeval.generators.jukebox_weights import (
+    load_state,
+    require_weights,
+    weight_files,
+    weights_dir,
+)
 
 log = logging.getLogger("augeval.generators.jukebox")
 
@@ -88,17 +101,41 @@ def cpu_long_tensor_shim(device: torch.device, skip_gc: bool = True) -> Iterator
             torch.cuda.LongTensor = saved
 
 
+# Upstream's sampling settings (openai/jukebox, jukebox/sample.py, save_samples): upsamplers
+# max_batch_size 16 and chunk_size 32; top prior 3 and 16 for 5b and 5b_lyrics, 16 and 32 for
+# 1b_lyrics. Order: upsampler 0, upsampler 1, top prior.
+UPSTREAM_MAX_BATCH = {"5b": (16, 16, 3), "5b_lyrics": (16, 16, 3), "1b_lyrics": (16, 16, 16)}
+UPSTREAM_CHUNK = {"5b": (32, 32, 16), "5b_lyrics": (32, 32, 16), "1b_lyrics": (32, 32, 32)}
+
+
+def sampling_plan(s: dict, n: int) -> list[tuple[int, int]]:
+    """``(max_batch_size, chunk_size)`` of each level (upsampler 0, upsampler 1, top) for a call
+    with ``n`` rows. A null setting means upstream's values for the model; for a ``tiny`` model,
+    whose memory is no limit, a null ``max_batch_size`` means all ``n`` rows in one pass."""
+    if s["max_batch_size"] is not None:
+        mbs = tuple(s["max_batch_size"])
+    else:
+        mbs = (n, n, n) if s["tiny"] else UPSTREAM_MAX_BATCH[s["model"]]
+    chunks = tuple(s["chunk_size"]) if s["chunk_size"] is not None else UPSTREAM_CHUNK[s["model"]]
+    return [(min(int(b), n), int(c)) for b, c in zip(mbs, chunks, strict=True)]
+
+
 def _round_to(n: int, multiple: int) -> int:
     return max(multiple, (n // multiple) * multiple)
 
 
 class JukeboxModel:
-    """The VQ-VAE and three priors of one configuration, on one device."""
+    """The VQ-VAE and the priors of one configuration (``priors[level]``, None for a level that
+    ``levels: top`` does not build); sampling runs on ``device``, the priors wait on the CPU."""
 
     def __init__(self, cfg: dict, device: torch.device):
         hparams, make_models, _ = jukebox_infer_modules()
         self.s = s = settings(cfg)
         self.device = device
+        # Built on the CPU (a meta device stays meta: shapes only); see the module docstring.
+        self.home = torch.device("cpu") if device.type == "cuda" else device
+        self.levels = s["levels"]
+        self.sample_levels = [2] if self.levels == "top" else [0, 1, 2]
         self.fp16 = device.type == "cuda" if s["fp16"] == "auto" else bool(s["fp16"])
         if self.fp16 and device.type != "cuda":
             raise ConfigError("jukebox: fp16 needs CUDA; set fp16: auto or false on CPU")
@@ -120,9 +157,12 @@ class JukeboxModel:
             vqvae_name, dict(sample_length=self.total, sr=sr, restore_vqvae="", **vq_extra)
         )
         with _quiet():
-            self.vqvae = make_models.make_vqvae(vq_hps, device=device, auto_download=False)
-        self.priors = []
+            self.vqvae = make_models.make_vqvae(vq_hps, device=self.home, auto_download=False)
+        self.priors: list = []
         for level, name in enumerate(prior_names):
+            if level not in self.sample_levels:
+                self.priors.append(None)
+                continue
             extra = {"restore_prior": "", "sr": sr}
             if s["tiny"]:
                 extra.update(TINY_PRIOR, n_ctx=int(s["tiny_n_ctx"][level]))
@@ -131,7 +171,7 @@ class JukeboxModel:
                 extra["fp16_params"] = False
             p_hps = hparams.setup_hparams(name, extra)
             with _quiet():
-                prior = make_models.make_prior(p_hps, self.vqvae, device, auto_download=False)
+                prior = make_models.make_prior(p_hps, self.vqvae, self.home, auto_download=False)
             self.priors.append(prior)
         # The "total length" label: the song's length, inside the top prior's trained range.
         top_hps = hparams.setup_hparams(prior_names[-1], {"sr": sr})
@@ -143,16 +183,23 @@ class JukeboxModel:
                 f"[{lo}, {hi}) s"
             )
         self.song_length = int(song * sr)
+        self.vqvae.to(device)  # small (~2M parameters): stays on the device
         self.calibrated = False
         self.skip_gc = True  # see cpu_long_tensor_shim (bench/jukebox_tiny.py measures it)
 
     def load(self, directory: Path) -> None:
-        """Load every component's weights from ``directory`` (the package's cache layout)."""
-        paths = require_weights(self.s["model"], directory)
-        modules = [self.vqvae, *self.priors]
-        for module, (name, path) in zip(modules, paths.items(), strict=True):
+        """Load each built component's weights from ``directory`` (the package's cache layout):
+        each file verified (size and structure; sha256 where ``checksums`` names it), read with
+        the allow-list of :func:`augeval.generators.jukebox_weights.load_state`, loaded on the
+        CPU; the VQ-VAE then goes to the device, the priors stay on the CPU until sampled."""
+        paths = require_weights(self.s["model"], directory, self.levels)
+        files = weight_files(self.s["model"])
+        modules = dict(zip(files, [self.vqvae, *self.priors], strict=True))
+        for name, path in paths.items():
+            module = modules[name]
             log.info("loading %s from %s", name, path)
-            state = load_state(path)
+            state = load_state(path, self.s["checksums"].get(files[name]))
+            module.to(self.home)
             try:
                 module.load_state_dict(state)
             except RuntimeError as exc:
@@ -160,7 +207,7 @@ class JukeboxModel:
                     f"Jukebox weight file {path} does not fit model {self.s['model']!r} "
                     f"(tiny={self.s['tiny']}): {str(exc)[:300]}"
                 ) from None
-            module.to(self.device)
+        self.vqvae.to(self.device)
         self.calibrated = True
 
     @torch.no_grad()
@@ -187,16 +234,15 @@ class JukeboxModel:
         """Component name → state dict (what :meth:`load` reads; for tests and fixtures)."""
         _, make_models, _ = jukebox_infer_modules()
         names = make_models.MODELS[self.s["model"]]
-        return {n: m.state_dict() for n, m in zip(names, [self.vqvae, *self.priors], strict=True)}
+        modules = [self.vqvae, *self.priors]
+        return {n: m.state_dict() for n, m in zip(names, modules, strict=True) if m is not None}
 
     def sampling_kwargs(self, n: int) -> list[dict]:
-        s = self.s
-        mbs = s["max_batch_size"] or n
+        """The package's per-level sampling kwargs (upsampler 0, upsampler 1, top)."""
         return [
-            dict(temp=s["temperature"], fp16=self.fp16, chunk_size=s["chunk_size"],
-                 max_batch_size=mbs)
-            for _ in self.priors
-        ]  # fmt: skip
+            dict(temp=self.s["temperature"], fp16=self.fp16, chunk_size=chunk, max_batch_size=mbs)
+            for mbs, chunk in sampling_plan(self.s, n)
+        ]
 
     @torch.no_grad()
     def sample_codes(self, x: torch.Tensor, seed: int) -> list[torch.Tensor]:
@@ -215,22 +261,40 @@ class JukeboxModel:
             dict(artist="", genre="", lyrics="", total_length=self.song_length, offset=0)
             for _ in range(n)
         ]
+        kwargs = self.sampling_kwargs(n)
         with _quiet():  # the labeller prints a warning per empty artist/genre
-            labels = [p.labeller.get_batch_labels(metas, self.device) for p in self.priors]
+            labels = {
+                level: self.priors[level].labeller.get_batch_labels(metas, self.device)
+                for level in self.sample_levels
+            }
         torch.manual_seed(seed)
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(seed)
         with cpu_long_tensor_shim(self.device, self.skip_gc), _quiet():
-            return sample.primed_sample(
-                x.to(self.device), labels, self.sampling_kwargs(n), self.priors, hps,
-                device=self.device,
-            )  # fmt: skip
+            # The primes' codes of every level, as the package's primed_sample encodes them.
+            zs = self.vqvae.encode(x.to(self.device), start_level=0, end_level=3, bs_chunks=n)
+            for level in reversed(self.sample_levels):
+                prior = self.priors[level].to(self.device)
+                try:
+                    tokens = self.total // int(prior.raw_to_tokens)  # total: a top-hop multiple
+                    hop = int(HOP_FRACTION[level] * prior.n_ctx)
+                    zs = sample.sample_level(
+                        zs, labels[level], kwargs[level], level, prior, tokens, hop, hps
+                    )
+                finally:
+                    if self.device != self.home:
+                        prior.to(self.home)
+                        if self.device.type == "cuda":
+                            torch.cuda.empty_cache()
+        return zs
 
     @torch.no_grad()
     def decode(self, zs: list[torch.Tensor]) -> torch.Tensor:
-        """Audio (n, T, 1) float32 on the CPU from the codes of every level."""
+        """Audio (n, total, 1) float32 on the CPU from the sampled codes: the level-0 decode for
+        ``levels: all``, the level-2 (top) decode for ``levels: top`` (both at ``sample_rate``)."""
+        start = self.sample_levels[0]
         with _quiet():
-            audio = self.priors[-1].decode(zs, start_level=0, bs_chunks=zs[0].shape[0])
+            audio = self.vqvae.decode(zs[start:], start_level=start, bs_chunks=zs[0].shape[0])
         return audio.float().cpu()
 
     def primed_sample(self, x: torch.Tensor, seed: int) -> torch.Tensor:
@@ -238,10 +302,15 @@ class JukeboxModel:
         return self.decode(self.sample_codes(x, seed))
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """VQ-VAE encode → decode of ``x`` (n, T, 1) through level 0 (what a prime becomes)."""
-        zs = self.vqvae.encode(x.to(self.device), start_level=0, end_level=1)
-        return self.vqvae.decode(zs, start_level=0, end_level=1).float().cpu()
+    def reconstruct(self, x: torch.Tensor, level: int | None = None) -> torch.Tensor:
+        """VQ-VAE encode → decode of ``x`` (n, T, 1) through one level (default: the level this
+        configuration writes, 0 or 2): what a prime becomes in the written clip."""
+        level = self.sample_levels[0] if level is None else level
+        # Row by row, as sampling encodes the primes (a batched encode can round a near-tie to
+        # another code).
+        span = dict(start_level=level, end_level=level + 1, bs_chunks=x.shape[0])
+        zs = self.vqvae.encode(x.to(self.device), **span)
+        return self.vqvae.decode(zs, **span).float().cpu()
 
 
 @contextlib.contextmanager
@@ -262,7 +331,7 @@ def build_model(cfg: dict, device: torch.device, calibration: torch.Tensor | Non
     ``calibration`` (n, T, 1)."""
     s = settings(cfg)
     if s["init"] == "pretrained":  # before building: a 5b model takes minutes and ~20 GB
-        require_weights(s["model"], weights_dir(s))
+        require_weights(s["model"], weights_dir(s), s["levels"])
     model = JukeboxModel(s, device)
     if s["init"] == "pretrained":
         model.load(weights_dir(s))
