@@ -63,6 +63,8 @@ EXPECTED = {
         "loudness_n_fft": 1024,
         "excerpts_per_track": 1,
         "max_val_clips": 256,
+        "feature_shards": 16,
+        "feature_threads": 4,
         "n_harmonics": 100,
         "n_noise_bands": 65,
         "hidden": 512,
