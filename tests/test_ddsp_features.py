@@ -99,12 +99,12 @@ def test_shards_cover_every_excerpt_once_in_order(n, k):
 def test_shard_and_excerpt_counts_per_part():
     cfg = {"feature_shards": 16, "max_val_clips": 256, "excerpts_per_track": 2}
     assert shard_count(cfg, "train") == shard_count(cfg, "sources-frac-0.1") == 16
-    assert shard_count(cfg | {"max_val_clips": 5}, "validation") == 5
+    assert shard_count(cfg, "validation") == 1  # its 256 excerpts are one job
     assert part_excerpt_count(cfg, "train", 9949) == 19898
     assert part_excerpt_count(cfg, "validation", 3802) == 256  # what training reads
     assert part_excerpt_count(cfg, "sources-main", 27500) == 27500
     assert sorted(excerpts_per_shard(27500, 16)) == [1718] * 4 + [1719] * 12  # 27500 = 16*1718 + 12
-    assert part_shard_sizes(cfg, "validation", 3802) == [16] * 16
+    assert part_shard_sizes(cfg, "validation", 3802) == [256]
     assert part_shard_sizes(cfg | {"feature_shards": 3}, "train", 5) == [3, 3, 4]
     with pytest.raises(ValueError, match="sources-<run>"):
         shard_count(cfg, "test")

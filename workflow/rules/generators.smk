@@ -1,5 +1,5 @@
 # DDSP's f0/loudness of a part (train, validation, sources-<run>), in feature_shards resumable
-# jobs on feature_threads processes each; ddsp_features gathers them into the part's one cache.
+# jobs on feature_threads processes each (validation: one job); ddsp_features gathers them.
 rule ddsp_feature_shard:
     input:
         table=get_ddsp_feature_table,

@@ -39,12 +39,12 @@ def part_kind(part: str) -> str:
 
 
 def shard_count(cfg: dict, part: str) -> int:
-    """Shard jobs of ``part``: ``feature_shards``, and for validation no more than the
-    ``max_val_clips`` excerpts it computes. ``cfg``: the generator's config, defaults filled."""
-    n = int(cfg["feature_shards"])
+    """Shard jobs of ``part``: ``feature_shards`` for train and sources; one for validation,
+    whose ``max_val_clips`` excerpts (256 at paper scale) are a small part of one train shard.
+    ``cfg``: the generator's config, defaults filled."""
     if part_kind(part) == "validation":
-        n = min(n, int(cfg["max_val_clips"]))
-    return max(1, n)
+        return 1
+    return int(cfg["feature_shards"])
 
 
 def part_excerpt_count(cfg: dict, part: str, n_rows: int) -> int:
