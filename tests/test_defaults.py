@@ -68,6 +68,8 @@ EXPECTED = {
         "loudness_n_fft": 1024,
         "excerpts_per_track": 1,
         "max_val_clips": 256,
+        "feature_shards": 8,
+        "feature_threads": 8,
         "n_harmonics": 100,
         "n_noise_bands": 65,
         "hidden": 512,

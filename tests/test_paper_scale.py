@@ -142,6 +142,8 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "plan_augmentation": len(gens) * n_sets,
         "train_generator": len(trainable) * n_sets,
         "ddsp_features": 3 * n_sets,  # train, validation, sources of the main run
+        # train and main sources in feature_shards jobs each, validation in one
+        "ddsp_feature_shard": n_sets * (2 * cfg["generators"]["ddsp"]["feature_shards"] + 1),
         "generate_clips": len(controls) * n_sets,
         "generate_clips_gpu": len(models) * n_sets,
         "mel_generated": len(gens) * n_sets,
@@ -178,8 +180,9 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = job_counts(proc.stdout, total=True)
     assert table == expected_jobs(CONFIG)
-    # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks
-    assert table["total"] == 198 + 28 + 10 + 5
+    # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks,
+    # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets)
+    assert table["total"] == 198 + 28 + 10 + 5 + 34
     assert "download" not in proc.stdout  # fetching the audio is opt-in
 
 
@@ -217,5 +220,7 @@ def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
     assert runs_of(out, "make_train_manifest") == per_run | {"cas": n_gens * n_sets}
     # DDSP: train and validation features once, the sources of every run that generates
     assert job_counts(out)["ddsp_features"] == n_sets * (2 + 3)
+    shards = cfg["generators"]["ddsp"]["feature_shards"]
+    assert job_counts(out)["ddsp_feature_shard"] == n_sets * (1 + (1 + 3) * shards)
     for view in ("summarize_ratio_sweep", "make_cas_table", "frechet_distances"):
         assert job_counts(out)[view] == n_sets, view

@@ -10,7 +10,9 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
-from augeval.generators import variant_display_names
+from augeval.generators import variant_display_names, with_defaults
+from augeval.generators.ddsp_shards import SHARD_KEYS as DDSP_SHARD_KEYS
+from augeval.generators.ddsp_shards import shard_count as ddsp_shard_count
 from augeval.generators.registry import (
     REGISTRY,
     generator_resources,
@@ -370,6 +372,44 @@ def get_ddsp_feature_table(wildcards):
         return f"results/data/{wildcards.labelset}/{wildcards.part}.tsv"
     run = wildcards.part.removeprefix("sources-")
     return f"{augment_dir(wildcards.generator, wildcards.labelset, run)}/sources.tsv"
+
+
+DDSP_FEATURE_PARTS = one_of(
+    ["train", "validation"] + [f"sources-{r}" for r in GENERATION_RUNS]
+)
+
+
+def ddsp_feature_config(generator):
+    """The DDSP generator's settings, schema defaults filled in (any name of kind ddsp)."""
+    return with_defaults(KIND[generator], config["generators"][generator])
+
+
+def get_ddsp_feature_params(wildcards):
+    """Only what the features depend on, so e.g. a new learning rate keeps the cache."""
+    cfg = ddsp_feature_config(wildcards.generator)
+    return {k: cfg[k] for k in DDSP_SHARD_KEYS}
+
+
+def get_ddsp_feature_shard_count(wildcards):
+    return ddsp_shard_count(ddsp_feature_config(wildcards.generator), wildcards.part)
+
+
+def get_ddsp_feature_threads(wildcards):
+    return int(ddsp_feature_config(wildcards.generator)["feature_threads"])
+
+
+def get_ddsp_feature_mem_mb(wildcards, threads):
+    # one pYIN process per thread, each a few hundred MB with its libraries
+    return 2000 + 500 * threads
+
+
+def get_ddsp_feature_shards(wildcards):
+    g, labelset, part = wildcards.generator, wildcards.labelset, wildcards.part
+    n = ddsp_shard_count(ddsp_feature_config(g), part)
+    return [
+        f"results/generators/{g}/{labelset}/features/{part}/shard-{s}.npz"
+        for s in range(n)
+    ]
 
 
 def ddsp_features(generator, labelset, part):

@@ -1,6 +1,33 @@
-rule ddsp_features:
+# DDSP's f0/loudness of a part (train, validation, sources-<run>), in feature_shards resumable
+# jobs on feature_threads processes each (validation: one job); ddsp_features gathers them.
+rule ddsp_feature_shard:
     input:
         table=get_ddsp_feature_table,
+    output:
+        "results/generators/{generator}/{labelset}/features/{part}/shard-{shard}.npz",
+    log:
+        "logs/generators/ddsp_feature_shard/{generator}_{labelset}_{part}_{shard}.log",
+    benchmark:
+        "benchmarks/generators/ddsp_feature_shard/{generator}_{labelset}_{part}_{shard}.tsv"
+    wildcard_constraints:
+        part=DDSP_FEATURE_PARTS,
+        generator=one_of(FEATURED) or "NO_FEATURED",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: get_ddsp_feature_threads
+    resources:
+        mem_mb=get_ddsp_feature_mem_mb,
+        runtime=240,
+    params:
+        features=get_ddsp_feature_params,
+        n_shards=get_ddsp_feature_shard_count,
+    script:
+        "../scripts/ddsp_feature_shard.py"
+
+
+rule ddsp_features:
+    input:
+        shards=get_ddsp_feature_shards,
     output:
         "results/generators/{generator}/{labelset}/features/{part}.npz",
     log:
@@ -8,16 +35,14 @@ rule ddsp_features:
     benchmark:
         "benchmarks/generators/ddsp_features/{generator}_{labelset}_{part}.tsv"
     wildcard_constraints:
-        part=one_of(["train", "validation"] + [f"sources-{r}" for r in GENERATION_RUNS]),
+        part=DDSP_FEATURE_PARTS,
         generator=one_of(FEATURED) or "NO_FEATURED",
     conda:
         "../../envs/augeval.yaml"
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=600,
-    params:
-        generator=get_generator_config,
+        runtime=30,
     script:
         "../scripts/ddsp_features.py"
 

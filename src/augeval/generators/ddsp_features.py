@@ -17,20 +17,35 @@ STFT/pYIN frames, zero padding at the edges). A clip is zero-padded to ``n_frame
 
 The cache (:func:`save_features` / :func:`load_features`) is one compressed ``.npz`` per table of
 excerpts (:func:`train_excerpts` for a train/validation manifest, :func:`source_excerpts` for a
-generator's sources), written atomically, with the feature configuration stored inside so a cache
-made with other settings is refused.
+generator's sources), written atomically and byte-reproducibly (:func:`write_npz`), with the
+feature configuration stored inside so a cache made with other settings is refused.
+
+Shards. The workflow computes a part's excerpts (:func:`part_excerpts`: train, the first
+``max_val_clips`` of validation, or a run's sources) in shard jobs
+(:mod:`augeval.generators.ddsp_shards` says which rows), each :func:`compute_shard`: a process
+pool over excerpts, every excerpt's arrays saved to its own chunk file in the shard's work folder
+as soon as they exist, so a killed job resumes where it stopped; the shard's cache is assembled
+from the chunks, so it has the same bytes whatever the threads or interruptions.
+:func:`gather_features` concatenates the shards into the part's one cache, equal to what one job
+computing every excerpt would write.
 
 Defaults of the feature keys: ``workflow/schemas/config.schema.yaml``, block ``generators.ddsp``.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import math
+import multiprocessing
 import os
+import shutil
 import time
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
 
 import librosa
 import numpy as np
@@ -42,21 +57,10 @@ from augeval.audio import read_audio
 from augeval.errors import ConfigError, DataError
 from augeval.generators import with_defaults
 from augeval.generators.crepe_f0 import crepe_f0
+from augeval.generators.ddsp_shards import CREPE_KEYS, FEATURE_KEYS, part_kind, shard_bounds
 
 log = logging.getLogger("augeval.generators.ddsp")
 
-# The settings a feature cache depends on (defaults: the schema's generators.ddsp block).
-FEATURE_KEYS = (
-    "sample_rate",
-    "hop",
-    "f0_method",
-    "f0_min",
-    "f0_max",
-    "f0_resolution",
-    "f0_frame_length",
-    "loudness_n_fft",
-)
-CREPE_KEYS = ("crepe_model", "crepe_batch_size", "crepe_voicing_threshold")  # with crepe only
 LOUDNESS_FLOOR_DB = -100.0
 ARRAY_KEYS = ("f0_hz", "voiced", "voiced_prob", "loudness_db")
 TABLE_KEYS = ("key", "track_id", "path", "offset_s", "seconds", "n_frames")
@@ -241,15 +245,18 @@ def read_excerpt(row, sample_rate: int, hop: int) -> np.ndarray:
     return pad_to_frames(y, hop)
 
 
-def compute_features(
-    excerpts: pd.DataFrame, cfg: dict, log_every_s: float = 30.0
-) -> dict[str, np.ndarray]:
-    """Read and analyse every excerpt; returns the cache table (see :func:`save_features`).
+def excerpt_features(row, fcfg: dict) -> dict[str, np.ndarray]:
+    """Frame arrays of one excerpt (a row of an excerpt table), each ``(n_frames,)``."""
+    feats = extract_features(read_excerpt(row, fcfg["sample_rate"], fcfg["hop"]), fcfg)
+    return {k: feats[k][0] for k in ARRAY_KEYS}
+
+
+def assemble_features(excerpts: pd.DataFrame, rows: list[dict], fcfg: dict) -> dict:
+    """The cache table of ``excerpts`` from their per-excerpt arrays ``rows`` (same order).
 
     Frame arrays are ``(N, max_frames)``; rows shorter than the longest are edge-padded and
     ``n_frames`` says how many frames each row really has.
     """
-    fcfg = feature_config(cfg)
     sr, hop = fcfg["sample_rate"], fcfg["hop"]
     n_rows = len(excerpts)
     n_frames = np.array(
@@ -262,17 +269,11 @@ def compute_features(
         "voiced_prob": np.zeros((n_rows, width), np.float32),
         "loudness_db": np.zeros((n_rows, width), np.float32),
     }
-    t0 = last = time.monotonic()
-    for i, row in enumerate(excerpts.itertuples(index=False)):
-        feats = extract_features(read_excerpt(row, sr, hop), fcfg)
+    for i, feats in enumerate(rows):
         for k in ARRAY_KEYS:
-            v = feats[k][0]
+            v = feats[k]
             arrays[k][i, : len(v)] = v
             arrays[k][i, len(v) :] = v[-1]
-        if time.monotonic() - last > log_every_s:
-            last = time.monotonic()
-            log.info("features: %d/%d excerpts (%.1f s)", i + 1, n_rows, last - t0)
-    log.info("features: %d excerpts in %.1f s", n_rows, time.monotonic() - t0)
     table = {k: excerpts[k].to_numpy() for k in TABLE_KEYS[:-1]}
     for k in ("key", "track_id", "path"):
         table[k] = np.asarray([str(v) for v in table[k]], dtype=str)
@@ -281,12 +282,42 @@ def compute_features(
     return table | {"n_frames": n_frames} | arrays | {"config": fcfg}
 
 
+def compute_features(
+    excerpts: pd.DataFrame, cfg: dict, log_every_s: float = 30.0
+) -> dict[str, np.ndarray]:
+    """Read and analyse every excerpt in this process; returns the cache table (see
+    :func:`assemble_features`, :func:`save_features`)."""
+    fcfg = feature_config(cfg)
+    n_rows = len(excerpts)
+    rows = []
+    t0 = last = time.monotonic()
+    for i, row in enumerate(excerpts.itertuples(index=False)):
+        rows.append(excerpt_features(row, fcfg))
+        if time.monotonic() - last > log_every_s:
+            last = time.monotonic()
+            log.info("features: %d/%d excerpts (%.1f s)", i + 1, n_rows, last - t0)
+    log.info("features: %d excerpts in %.1f s", n_rows, time.monotonic() - t0)
+    return assemble_features(excerpts, rows, fcfg)
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Atomically write ``arrays`` as a compressed ``.npz`` that ``np.load`` reads, with fixed zip
+    timestamps, so equal arrays give byte-identical files (``np.savez`` stamps the clock)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, value in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(info, "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
+
+
 def save_features(path: str | os.PathLike, table: dict) -> None:
-    """Atomically write a features table as compressed ``.npz`` (no pickled objects)."""
+    """Atomically write a features table as compressed ``.npz`` (no pickled objects; the same
+    table always gives the same bytes)."""
     arrays = {k: np.asarray(table[k]) for k in (*TABLE_KEYS, *ARRAY_KEYS)}
     arrays["config"] = np.asarray(json.dumps(table["config"], sort_keys=True))
-    with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, **arrays)
+    write_npz(path, arrays)
 
 
 def load_features(path: str | os.PathLike, cfg: dict | None = None) -> dict:
@@ -329,3 +360,189 @@ def select_features(table: dict, keys, where: str = "features") -> dict[str, np.
         )
     rows = np.array([index[k] for k in keys], dtype=np.int64)
     return {k: table[k][rows] for k in (*ARRAY_KEYS, "n_frames")}
+
+
+# ---------------------------------------------------------------------------------------------
+# shards: a part's excerpts in resumable shard jobs, gathered into the part's one cache
+
+
+def part_excerpts(table: pd.DataFrame, cfg: dict, part: str) -> pd.DataFrame:
+    """Excerpts of feature part ``part``: a sources table's rows (``sources-<run>``), a train
+    manifest's training excerpts, or the first ``max_val_clips`` validation excerpts (those
+    training reads, :func:`augeval.generators.ddsp_train.load_clip_set`)."""
+    filled = with_defaults("ddsp", cfg)
+    kind = part_kind(part)
+    if kind == "sources":
+        if "clip_id" not in table.columns:
+            raise DataError(f"ddsp features of {part}: the table has no clip_id column (sources)")
+        return source_excerpts(table)
+    out = train_excerpts(table, float(filled["clip_seconds"]), int(filled["excerpts_per_track"]))
+    if kind == "validation":
+        out = out.iloc[: int(filled["max_val_clips"])].reset_index(drop=True)
+    return out
+
+
+def _chunk_meta(row, fcfg: dict) -> str:
+    """What a per-excerpt chunk was computed from; a chunk with other metadata is recomputed."""
+    return json.dumps(
+        {
+            "key": str(row.key),
+            "path": str(row.path),
+            "offset_s": float(row.offset_s),
+            "seconds": float(row.seconds),
+            "config": fcfg,
+        },
+        sort_keys=True,
+    )
+
+
+def _read_chunk(path: Path, meta: str) -> dict | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["meta"]) != meta:
+                log.warning("features: %s is another excerpt's or settings'; recomputing", path)
+                return None
+            return {k: data[k] for k in ARRAY_KEYS}
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a chunk is written atomically, so this is outside damage
+        log.warning("features: cannot read %s (%s); recomputing", path, exc)
+        return None
+
+
+def _write_chunk(job: tuple) -> int:
+    index, row, fcfg, path, meta = job
+    write_npz(path, excerpt_features(row, fcfg) | {"meta": np.asarray(meta)})
+    return index
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)  # the pool's processes are the parallelism
+
+
+def compute_shard(
+    excerpts: pd.DataFrame,
+    cfg: dict,
+    out_path: str | os.PathLike,
+    work_dir: str | os.PathLike | None = None,
+    threads: int = 1,
+    log_every_s: float = 30.0,
+) -> dict:
+    """Features of ``excerpts`` into the cache ``out_path``, resumably, on ``threads`` processes.
+
+    Each excerpt's arrays are written atomically to their own chunk file in ``work_dir``
+    (default: ``out_path`` with suffix ``.work``) as soon as they are computed; a rerun after a
+    kill keeps the chunks whose excerpt and settings match and computes the rest. The cache is
+    assembled from the chunks in table order, so its bytes depend neither on ``threads`` nor on
+    how many times the job was interrupted; the work folder is removed once it is written.
+    """
+    fcfg = feature_config(cfg)
+    work = Path(work_dir) if work_dir is not None else Path(out_path).with_suffix(".work")
+    work.mkdir(parents=True, exist_ok=True)
+    rows = [SimpleNamespace(**r._asdict()) for r in excerpts.itertuples(index=False)]
+    metas = [_chunk_meta(r, fcfg) for r in rows]
+    paths = [work / f"{i:06d}.npz" for i in range(len(rows))]
+    done = {i for i in range(len(rows)) if _read_chunk(paths[i], metas[i]) is not None}
+    pending = [(i, rows[i], fcfg, paths[i], metas[i]) for i in range(len(rows)) if i not in done]
+    workers = max(1, min(int(threads), len(pending)))
+    log.info(
+        "features: %d excerpts, %d done before (%s), %d to compute on %d process(es)",
+        len(rows), len(done), work, len(pending), workers,
+    )  # fmt: skip
+    t0 = last = time.monotonic()
+
+    def progress(n: int) -> None:
+        nonlocal last
+        if time.monotonic() - last > log_every_s:
+            last = time.monotonic()
+            log.info("features: %d/%d computed (%.1f s)", n, len(pending), last - t0)
+
+    if workers > 1:
+        # fork: the children inherit the imported libraries, and never re-run the job's script
+        ctx = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker
+        ) as pool:
+            for n, _ in enumerate(pool.map(_write_chunk, pending), 1):
+                progress(n)
+    else:
+        for n, job in enumerate(pending, 1):
+            _write_chunk(job)
+            progress(n)
+    log.info("features: %d excerpts computed in %.1f s", len(pending), time.monotonic() - t0)
+    chunks = [_read_chunk(p, m) for p, m in zip(paths, metas, strict=True)]
+    if any(c is None for c in chunks):
+        raise DataError(f"features: chunks of {work} vanished while the job ran; re-run it")
+    table = assemble_features(excerpts, chunks, fcfg)
+    save_features(out_path, table)
+    shutil.rmtree(work, ignore_errors=True)
+    return table
+
+
+def cache_feature_shard(
+    table: pd.DataFrame,
+    cfg: dict,
+    part: str,
+    shard: int,
+    n_shards: int,
+    out_path: str | os.PathLike,
+    threads: int = 1,
+) -> dict:
+    """One call for rule ``ddsp_feature_shard``: shard ``shard`` of ``n_shards`` of ``part``'s
+    excerpts (:func:`augeval.generators.ddsp_shards.shard_bounds`) → its ``.npz``."""
+    excerpts = part_excerpts(table, cfg, part)
+    start, stop = shard_bounds(len(excerpts), n_shards, shard)
+    log.info("features: %s shard %d/%d = excerpts %d..%d", part, shard, n_shards, start, stop)
+    rows = excerpts.iloc[start:stop].reset_index(drop=True)
+    return compute_shard(rows, cfg, out_path, threads=threads)
+
+
+def gather_features(paths, out_path: str | os.PathLike) -> dict:
+    """Concatenate shard caches (in order) into one cache, as if computed in one job: frame
+    arrays edge-padded to the widest shard, settings checked equal, keys unique."""
+    paths = list(paths)
+    if not paths:
+        raise DataError(f"{out_path}: no ddsp feature shards to gather")
+    tables = [load_features(p) for p in paths]
+    configs = [t["config"] for t in tables]
+    if any(c != configs[0] for c in configs):
+        raise DataError(
+            f"ddsp feature shards {[str(p) for p in paths]} were made with different settings;"
+            " delete them and re-run rule ddsp_feature_shard"
+        )
+    width = max(t["f0_hz"].shape[1] for t in tables)
+    out = {k: np.concatenate([t[k] for t in tables]) for k in TABLE_KEYS}
+    for k in ARRAY_KEYS:
+        blocks = []
+        for t in tables:
+            a = t[k]
+            if len(a) == 0:
+                a = np.zeros((0, width), a.dtype)
+            elif a.shape[1] < width:
+                a = np.pad(a, [(0, 0), (0, width - a.shape[1])], mode="edge")
+            blocks.append(a)
+        out[k] = np.concatenate(blocks)
+    keys = out["key"].tolist()
+    if len(set(keys)) != len(keys):
+        raise DataError(f"ddsp feature shards {[str(p) for p in paths]} repeat excerpts")
+    out["config"] = configs[0]
+    save_features(out_path, out)
+    return out
+
+
+def cache_part(
+    table: pd.DataFrame,
+    cfg: dict,
+    part: str,
+    out_dir: str | os.PathLike,
+    n_shards: int,
+    threads: int = 1,
+) -> Path:
+    """Every shard of ``part`` in turn, then their gather, in this process (what the rules do
+    in jobs): shards ``out_dir/<part>/shard-<s>.npz``, the cache ``out_dir/<part>.npz``."""
+    out_dir = Path(out_dir)
+    shards = [out_dir / part / f"shard-{s}.npz" for s in range(n_shards)]
+    for s, path in enumerate(shards):
+        cache_feature_shard(table, cfg, part, s, n_shards, path, threads)
+    gather_features(shards, out_dir / f"{part}.npz")
+    return out_dir / f"{part}.npz"
