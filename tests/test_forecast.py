@@ -269,3 +269,22 @@ def test_forecast_and_profile_agree_on_gpu_rules(paper):
     assert not set(table.index[table["device"] == "cpu"]) & profile_gpu  # no CPU rule asks for one
     assert "gpu" not in profile["default-resources"]
     assert table.loc[list(forecast_gpu), "estimated"].all()  # no GPU figure measured yet
+
+
+def test_a_rule_with_limits_per_generator_reports_its_tightest_job():
+    from augeval.forecast import Job, rule_table
+
+    jobs = [  # 10 h of a 48 h limit, 100 h of a 168 h limit: the second is nearer its limit
+        Job("generate_clips_gpu", "gpu", 10 * 3600, 48 * 60, True, "ddsp"),
+        Job("generate_clips_gpu", "gpu", 100 * 3600, 168 * 60, True, "jukebox"),
+    ]
+    row = rule_table(jobs).iloc[0]
+    assert (row["forecast_hours_per_job"], row["runtime_limit_hours"]) == (100, 168)
+    assert row["forecast_hours_total"] == 110 and row["fits"]
+    jobs.append(Job("generate_clips_gpu", "gpu", 49 * 3600, 48 * 60, True, "samplernn"))
+    row = rule_table(jobs).iloc[0]
+    assert (row["forecast_hours_per_job"], row["runtime_limit_hours"], row["fits"]) == (
+        49,
+        48,
+        False,
+    )
