@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from augeval import config_schema
 from augeval.data.labels import make_labelset
 from augeval.data.manifest import build_manifest
 from augeval.data.mtg import read_metadata
@@ -197,6 +198,7 @@ class Workload:
     manifests: dict  # {labelset: {split: DataFrame}}
     tracks: dict  # {split: DataFrame of every track of the split: track_id, duration_s}
     classes: dict  # {labelset: tuple of classes}
+    _clips: dict = field(default_factory=dict, repr=False)  # n_clips, computed once each
 
     def gen_cfg(self, generator: str) -> dict:
         kind = self.plan["kinds"][generator]
@@ -219,6 +221,12 @@ class Workload:
 
     def n_clips(self, generator: str, labelset: str, run: str) -> int:
         """Clips the policy makes for a generator, label set and run (augeval.policy)."""
+        key = (generator, labelset, run)
+        if key not in self._clips:
+            self._clips[key] = self._n_clips(generator, labelset, run)
+        return self._clips[key]
+
+    def _n_clips(self, generator: str, labelset: str, run: str) -> int:
         table = budget_table(
             self.manifests[labelset]["train"],
             self.classes[labelset],
@@ -317,14 +325,23 @@ class _Planner:
     def demo_corpus(self):
         if not self.p["demo"]:
             return []
-        return [self.overhead("demo_corpus")]
+        audio = sum(self.w.tracks[s]["duration_s"].sum() for s in SPLITS)
+        # data.demo may be absent (the demo_corpus rule fills it from the schema the same way)
+        rate = config_schema.fill(self.c["data"].get("demo") or {}, "data.demo")["sample_rate"]
+        cost = self.cost("demo_corpus").add(audio, "demo_synth_s_per_audio_s", sample_rate=rate)
+        return [self.job("demo_corpus", cost)]
 
     def make_demo_samples(self):
-        return [
-            self.overhead("make_demo_samples", g)
-            for g in self.p["demo_samples"]
-            for _ in self.p["labelsets"]
-        ]
+        out = []
+        for g in self.p["demo_samples"]:
+            clips = self.w.gen_cfg(g)["demo_clips"]
+            for ls in self.p["labelsets"]:
+                audio = clips["clips_per_class"] * len(self.w.classes[ls]) * clips["seconds"]
+                cost = self.cost("make_demo_samples").add(
+                    audio, "demo_synth_s_per_audio_s", sample_rate=clips["sample_rate"]
+                )
+                out.append(self.job("make_demo_samples", cost, owner=g))
+        return out
 
     def check_audio(self):
         read_s = self.p["audio_check_seconds"]
