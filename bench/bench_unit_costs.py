@@ -20,7 +20,8 @@ per unit ``name value unit`` to paste into ``resources/costs.yaml``. Units (``--
   track × class, as one bootstrap resample of one variant and trial costs.
 * ``demo_synth``: the demo corpus synthesiser, per second of 16 kHz audio.
 
-Usage: ``PYTHONPATH=src nice -n 10 python bench/bench_unit_costs.py [--only pyin_paper]``.
+Runs under the malloc settings every workflow job gets (``augeval.malloc``). Usage:
+``PYTHONPATH=src nice -n 10 python bench/bench_unit_costs.py [--only pyin_paper]``.
 """
 
 from __future__ import annotations
@@ -259,6 +260,11 @@ UNITS = {
 
 
 def main() -> None:
+    from augeval.malloc import apply_malloc_defaults
+
+    # Jobs run with the malloc settings common.smk gives them (glibc reads them at start-up).
+    if apply_malloc_defaults():
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(UNITS), default=list(UNITS))
     parser.add_argument("--repeats", type=int, default=3)
