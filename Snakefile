@@ -25,6 +25,8 @@ include: "workflow/rules/sweep.smk"
 include: "workflow/rules/distance.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/cas.smk"
+# Last: it reads the resources every rule above declares.
+include: "workflow/rules/forecast.smk"
 
 
 rule all:

@@ -822,3 +822,52 @@ def get_score_output():
         generator=GENERATORS,
         table=["summary", "clips"],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost forecast (forecast.smk): the lists the rules are expanded over and each rule's declared
+# resources, for augeval.forecast to enumerate and cost the jobs without building the DAG.
+# ---------------------------------------------------------------------------------------------
+
+
+def _declared_resources(rule):
+    """A rule's runtime (minutes) and gpu where they are plain values (not per-job functions)."""
+    res = workflow.get_rule(rule).resources
+    return {
+        k: res[k].value
+        for k in ("runtime", "gpu")
+        if k in res and not res[k].is_evaluable()
+    }
+
+
+def get_forecast_plan():
+    return {
+        "labelsets": LABELSETS,
+        "trials": len(TRIALS),
+        "shards": len(SHARDS),
+        "demo": config["data"]["source"] == "demo",
+        "kinds": KIND,
+        "trainable": TRAINABLE,
+        "featured": FEATURED,
+        "demo_samples": DEMO_SAMPLES,
+        "gpu_generators": GPU_GENERATORS,
+        "cpu_generators": CPU_GENERATORS,
+        "variants": VARIANTS,
+        "holdout": bool(ORACLE_HOLDOUT),
+        "run_fractions": {r: run_fraction(r) for r in GENERATION_RUNS},
+        "sweep_runs": SWEEP_RUNS,
+        "sweep_generators": SWEEP_GENERATORS,
+        "sweep_labelsets": SWEEP_LABELSETS,
+        "cas_generators": CAS_GENERATORS,
+        "cas_labelsets": CAS_LABELSETS,
+        "distance_generators": DISTANCE_GENERATORS,
+        "distance_labelsets": DISTANCE_LABELSETS,
+        "distance_reference_splits": get_distance_reference_splits(),
+        "audio_check_seconds": get_audio_check_seconds(),
+        # DDSP features: one job per part today (None); a sharded rule sets its shard size here.
+        "ddsp_excerpts_per_job": None,
+        "rules": {r.name: _declared_resources(r.name) for r in workflow.rules},
+        "generator_resources": {
+            g: generator_resources(KIND[g], config["generators"][g]) for g in GENERATORS
+        },
+    }

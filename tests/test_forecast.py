@@ -1,0 +1,289 @@
+"""Cost forecast (augeval.forecast): arithmetic against hand computation on a made-up study, the
+unit-cost file, and (workflow tests) the paper config's forecast against its dry-run and the
+SLURM profile."""
+
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import REPO, job_counts, snakemake
+
+from augeval.errors import ConfigError
+from augeval.forecast import COLUMNS, Costs, ddsp_feature_jobs, forecast
+
+HEADER = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\n"
+TRACKS = {  # split: [(duration, tags)]
+    "train": [(100, ["calm"]), (200, ["happy"]), (50, ["calm", "happy"]), (30, ["happy"])],
+    "validation": [(40, ["calm"]), (60, ["happy"])],
+    "test": [(70, ["calm"]), (80, ["happy"])],
+}
+OVERHEAD, MEL, DECODE, PYIN = 2.0, 0.001, 0.0005, 0.5
+TRAIN, PREDICT, SRNN_STEP, DDSP_EX, BOOT = 0.1, 0.02, 0.001, 0.01, 1e-6
+
+
+def _unit(name, device, value, estimated=False, reference=None, scaling=None):
+    return {
+        "name": name, "device": device, "value": value, "unit": "s",
+        "measured_on": "test machine" if device == "cpu" else "not measured",
+        "date": "2026-12-02", "remeasure": "python bench/bench_unit_costs.py",
+        "estimated": estimated, "reference": reference or {}, "scaling": scaling or {},
+    }  # fmt: skip
+
+
+COSTS = [
+    _unit("job_overhead_s", "cpu", OVERHEAD),
+    _unit("mel_s_per_audio_s", "cpu", MEL),
+    _unit("decode_s_per_audio_s", "cpu", DECODE),
+    _unit(
+        "ddsp_features_s_per_excerpt", "cpu", PYIN,
+        reference={"hop": 256, "f0_resolution": 0.25, "clip_seconds": 4.0},
+        scaling={"hop": -1, "f0_resolution": -2, "clip_seconds": 1},
+    ),
+    _unit("classifier_train_s_per_example", "cpu", TRAIN,
+          reference={"width_mult": 0.35, "input_frames": 256}, scaling={"input_frames": 1}),
+    _unit("classifier_predict_s_per_example", "cpu", PREDICT,
+          reference={"width_mult": 0.35, "input_frames": 256}, scaling={"input_frames": 1}),
+    _unit("samplernn_gen_s_per_sample_step", "gpu", SRNN_STEP, estimated=True),
+    _unit("samplernn_train_s_per_step", "gpu", 0.5, estimated=True),
+    _unit("ddsp_train_s_per_example", "gpu", DDSP_EX, estimated=True),
+    _unit("bootstrap_s_per_track_class", "cpu", BOOT),
+]  # fmt: skip
+
+CONFIG = {
+    "labels": {"tags": ["calm", "happy"], "emotion_mapping": None, "multi_quadrant": "first_tag"},
+    "augment": {"fraction": 0.5, "duration": "full"},
+    "features": {"sample_rate": 12000, "hop_length": 256, "max_frames": 768},
+    "classifier": {
+        "width_mult": 0.35, "input_frames": 256, "batch_size": 2, "bn_batches": 1,
+        "epoch_size": "all", "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 3}],
+    },
+    "tables": {"n_bootstrap": 10},
+    "generators": {
+        "copy": {"clip_seconds": 10},
+        "samplernn": {"clip_seconds": 2, "sample_rate": 1000, "gen_batch_size": 4, "steps": 10,
+                      "dim": 64, "n_rnn": 1, "batch_size": 16, "seq_len": 256},
+        "ddsp": {"clip_seconds": 4, "hop": 256, "f0_resolution": 0.25, "epochs": 2,
+                 "val_every": 1, "max_val_clips": 2, "hidden": 64, "n_harmonics": 32},
+    },
+}  # fmt: skip
+GENERATORS = list(CONFIG["generators"])
+CPU_RULE = {"runtime": 10}
+PLAN = {
+    "labelsets": ["mood"], "trials": 1, "shards": 2, "demo": False,
+    "kinds": {g: g for g in GENERATORS}, "trainable": ["samplernn", "ddsp"], "featured": ["ddsp"],
+    "demo_samples": [], "gpu_generators": ["samplernn", "ddsp"], "cpu_generators": ["copy"],
+    "variants": ["baseline", *GENERATORS], "holdout": False, "run_fractions": {"main": 0.5},
+    "sweep_runs": [], "sweep_generators": [], "sweep_labelsets": [], "cas_generators": [],
+    "cas_labelsets": [], "distance_generators": [], "distance_labelsets": [],
+    "distance_reference_splits": [], "audio_check_seconds": 60.0, "ddsp_excerpts_per_job": 3,
+    # train_classifier: a CPU rule here, with a 6 s limit that only the baseline meets
+    "rules": {r: CPU_RULE for r in (
+        "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
+        "ddsp_features", "mel_generated", "make_train_manifest", "predict_classifier",
+        "predict_generated", "compute_metrics", "summarize_metrics", "plot_confusion",
+        "make_table3", "make_table1", "plot_class_durations")}
+    | {"train_classifier": {"runtime": 0.1}},
+    "generator_resources": {"copy": {"runtime": 60, "gpu": 0},
+                            "samplernn": {"runtime": 60, "gpu": 1},
+                            "ddsp": {"runtime": 60, "gpu": 1}},
+}  # fmt: skip
+
+
+def _write_metadata(root: Path) -> dict:
+    paths, n = {}, 0
+    for split, rows in TRACKS.items():
+        lines = []
+        for duration, tags in rows:
+            n += 1
+            tag_cells = "\t".join(f"mood/theme---{t}" for t in tags)
+            lines.append(
+                f"track_{n:07d}\tartist_{n:06d}\talbum_{n:06d}\t{n:02d}/{n}.mp3\t{duration}\t{tag_cells}\n"
+            )
+        paths[split] = root / f"autotagging_moodtheme-{split}.tsv"
+        paths[split].write_text(HEADER + "".join(lines))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def made_up(tmp_path_factory):
+    root = tmp_path_factory.mktemp("forecast")
+    costs_file = root / "costs.yaml"
+    costs_file.write_text(yaml.safe_dump({"units": COSTS}))
+    rules, generators, _ = forecast(
+        CONFIG, PLAN, _write_metadata(root), Costs.from_yaml(costs_file)
+    )
+    return rules.set_index("rule"), generators.set_index("generator")
+
+
+def hours(seconds):
+    return pytest.approx(seconds / 3600, rel=1e-9)
+
+
+def test_columns_and_rules(made_up):
+    rules, _ = made_up
+    assert list(rules.reset_index().columns) == list(COLUMNS)
+    assert rules.loc["generate_clips_gpu", "device"] == "gpu"
+    assert rules.loc["generate_clips", "device"] == "cpu"
+    assert "demo_corpus" not in rules.index and "embed_clips" not in rules.index
+
+
+def test_mel_shards_split_the_cached_seconds(made_up):
+    rules, _ = made_up
+    cached = 767 * 256 / 12000  # (max_frames - 1) * hop / sr: every train track is longer
+    per_shard = 4 * cached / 2
+    assert rules.loc["mel_shard", "jobs"] == 3 * 2
+    assert rules.loc["mel_shard", "forecast_hours_per_job"] == hours(OVERHEAD + per_shard * MEL)
+    # check_audio reads at most 60 s of each track; train is the longest split: 60+60+50+30 s
+    assert rules.loc["check_audio", "forecast_hours_per_job"] == hours(OVERHEAD + 200 * DECODE)
+
+
+def test_generation_follows_the_budget(made_up):
+    rules, _ = made_up
+    # budget: 0.5 x 380 s train = 190 s, 95 s per class; samplernn clips of 2 s: 48 per class
+    n_clips = 2 * math.ceil(95 / 2)
+    steps = math.ceil(n_clips / 4) * 2 * 1000  # batches x clip seconds x sample rate
+    samplernn = OVERHEAD + steps * SRNN_STEP
+    ddsp = OVERHEAD + 2 * math.ceil(95 / 4) * DDSP_EX / 3
+    assert rules.loc["generate_clips_gpu", "jobs"] == 2
+    assert rules.loc["generate_clips_gpu", "forecast_hours_per_job"] == hours(max(samplernn, ddsp))
+    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(samplernn + ddsp)
+    assert rules.loc["generate_clips_gpu", "estimated"]
+    copy = OVERHEAD + 2 * math.ceil(95 / 10) * 10 * DECODE
+    assert rules.loc["generate_clips", "forecast_hours_total"] == hours(copy)
+    assert not rules.loc["generate_clips", "estimated"]
+
+
+def test_ddsp_features_shard_by_excerpts_per_job(made_up):
+    rules, _ = made_up
+    # train 4 excerpts -> 2 + 2, validation 2 -> 2, sources 48 clips -> 16 jobs of 3
+    assert rules.loc["ddsp_features", "jobs"] == 2 + 1 + 16
+    assert rules.loc["ddsp_features", "forecast_hours_per_job"] == hours(OVERHEAD + 3 * PYIN)
+    total = 19 * OVERHEAD + (4 + 2 + 48) * PYIN
+    assert rules.loc["ddsp_features", "forecast_hours_total"] == hours(total)
+
+
+def test_classifier_epochs_and_fits(made_up):
+    rules, generators = made_up
+    baseline = OVERHEAD + 3 * 4 * TRAIN + 3 * (2 + 2) * PREDICT  # epochs x (val + bn examples)
+    # the longest: samplernn's variant, 4 real + 96 generated rows
+    with_samplernn = OVERHEAD + 3 * (4 + 96) * TRAIN + 3 * (2 + 2) * PREDICT
+    assert rules.loc["train_classifier", "jobs"] == 4  # baseline + 3 variants, 1 trial
+    assert rules.loc["train_classifier", "forecast_hours_per_job"] == hours(with_samplernn)
+    assert rules.loc["train_classifier", "runtime_limit_hours"] == pytest.approx(0.1 / 60)
+    assert baseline < 6 < with_samplernn and not rules.loc["train_classifier", "fits"]
+    assert rules.loc["mel_shard", "fits"]
+    assert generators.loc["real", "cpu_hours"] > baseline / 3600
+
+
+def test_table3_bootstrap_and_generator_totals(made_up):
+    rules, generators = made_up
+    per_table = (
+        OVERHEAD + 10 * 4 * 1 * 2 * 2 * BOOT
+    )  # resamples x variants x trials x tracks x classes
+    assert rules.loc["make_table3", "forecast_hours_total"] == hours(per_table)
+    train_srnn = OVERHEAD + 10 * 0.5
+    assert generators.loc["samplernn", "gpu_hours"] > train_srnn / 3600
+    total_rows = rules["forecast_hours_total"].sum()
+    assert generators[["cpu_hours", "gpu_hours"]].to_numpy().sum() == pytest.approx(total_rows)
+
+
+def test_ddsp_feature_jobs():
+    assert ddsp_feature_jobs(10) == [10]
+    assert ddsp_feature_jobs(10, 4) == [4, 3, 3]
+    assert ddsp_feature_jobs(3, 4) == [3]
+    assert (
+        sum(ddsp_feature_jobs(27_500, 512)) == 27_500 and max(ddsp_feature_jobs(27_500, 512)) <= 512
+    )
+
+
+def test_unit_scaling_and_nearest_reference(tmp_path):
+    near = _unit("u", "cpu", 1.0, reference={"hop": 256}, scaling={"hop": -1})
+    far = _unit("u", "cpu", 40.0, reference={"hop": 64}, scaling={"hop": -1})
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"units": [near, far]}))
+    costs = Costs.from_yaml(path)
+    assert costs.get("u", "cpu", hop=128) == (pytest.approx(2.0), False)  # 1.0 x (128/256)^-1
+    assert costs.get("u", "cpu", hop=64)[0] == pytest.approx(40.0)
+    with pytest.raises(ConfigError, match="no unit cost 'u' for device 'gpu'"):
+        costs.get("u", "gpu", hop=64)
+
+
+def test_bad_cost_files_name_the_problem(tmp_path):
+    path = tmp_path / "c.yaml"
+    bad_gpu = _unit("g", "gpu", 1.0, estimated=False)
+    path.write_text(yaml.safe_dump({"units": [bad_gpu]}))
+    with pytest.raises(ConfigError, match=r"c.yaml.*mark it estimated: true"):
+        Costs.from_yaml(path)
+    incomplete = {k: v for k, v in _unit("g", "cpu", 1.0).items() if k != "remeasure"}
+    path.write_text(yaml.safe_dump({"units": [incomplete]}))
+    with pytest.raises(ConfigError, match=r"units\[0\] lacks \['remeasure'\]"):
+        Costs.from_yaml(path)
+
+
+def test_shipped_costs_say_how_to_remeasure():
+    costs = Costs.from_yaml(REPO / "resources" / "costs.yaml")
+    for unit in costs.units:
+        script = next(w for w in unit.remeasure.split() if w.startswith("bench/"))
+        assert (REPO / script).is_file(), unit
+        if unit.device == "gpu" and not unit.estimated:  # Costs.from_yaml refuses anything else
+            assert "gpu" in unit.measured_on.lower(), unit
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper config: the real rule, its job counts against the dry-run, and the SLURM profile.
+
+PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("paper_forecast")
+    for name in ("config", "resources"):
+        shutil.copytree(REPO / name, workdir / name)
+    args = ["--configfile", "config/mtg_jamendo.yaml"]
+    snakemake(workdir, "results/plan/cost_forecast.tsv", "--cores", "1", *args, config=None)
+    dry = snakemake(workdir, "-n", "--cores", "1", *args, config=None)
+    table = pd.read_csv(workdir / "results/plan/cost_forecast.tsv", sep="\t").set_index("rule")
+    return table, job_counts(dry)
+
+
+@pytest.mark.workflow
+def test_paper_forecast_counts_the_jobs_of_the_dry_run(paper):
+    table, counts = paper
+    counts.pop("all")
+    assert table["jobs"].to_dict() == counts
+
+
+@pytest.mark.workflow
+def test_forecast_and_profile_agree_on_gpu_rules(paper):
+    table, _ = paper
+    profile = yaml.safe_load(PROFILE.read_text())
+    profile_gpu = {r for r, res in profile["set-resources"].items() if res.get("gpu", 0) > 0}
+    forecast_gpu = set(table.index[table["device"] == "gpu"])
+    assert (
+        forecast_gpu == profile_gpu == {"train_classifier", "train_generator", "generate_clips_gpu"}
+    )
+    assert not set(table.index[table["device"] == "cpu"]) & profile_gpu  # no CPU rule asks for one
+    assert "gpu" not in profile["default-resources"]
+
+
+def test_a_rule_with_limits_per_generator_reports_its_tightest_job():
+    from augeval.forecast import Job, rule_table
+
+    jobs = [  # 10 h of a 48 h limit, 100 h of a 168 h limit: the second is nearer its limit
+        Job("generate_clips_gpu", "gpu", 10 * 3600, 48 * 60, True, "ddsp"),
+        Job("generate_clips_gpu", "gpu", 100 * 3600, 168 * 60, True, "jukebox"),
+    ]
+    row = rule_table(jobs).iloc[0]
+    assert (row["forecast_hours_per_job"], row["runtime_limit_hours"]) == (100, 168)
+    assert row["forecast_hours_total"] == 110 and row["fits"]
+    jobs.append(Job("generate_clips_gpu", "gpu", 49 * 3600, 48 * 60, True, "samplernn"))
+    row = rule_table(jobs).iloc[0]
+    assert (row["forecast_hours_per_job"], row["runtime_limit_hours"], row["fits"]) == (
+        49,
+        48,
+        False,
+    )
