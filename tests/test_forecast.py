@@ -66,7 +66,8 @@ CONFIG = {
         "samplernn": {"clip_seconds": 2, "sample_rate": 1000, "gen_batch_size": 4, "steps": 10,
                       "dim": 64, "n_rnn": 1, "batch_size": 16, "seq_len": 256},
         "ddsp": {"clip_seconds": 4, "hop": 256, "f0_resolution": 0.25, "epochs": 2,
-                 "val_every": 1, "max_val_clips": 2, "hidden": 64, "n_harmonics": 32},
+                 "val_every": 1, "max_val_clips": 2, "hidden": 64, "n_harmonics": 32,
+                 "feature_shards": 2, "feature_threads": 2},
     },
 }  # fmt: skip
 GENERATORS = list(CONFIG["generators"])
@@ -78,11 +79,12 @@ PLAN = {
     "variants": ["baseline", *GENERATORS], "holdout": False, "run_fractions": {"main": 0.5},
     "sweep_runs": [], "sweep_generators": [], "sweep_labelsets": [], "cas_generators": [],
     "cas_labelsets": [], "distance_generators": [], "distance_labelsets": [],
-    "distance_reference_splits": [], "audio_check_seconds": 60.0, "ddsp_excerpts_per_job": 3,
+    "distance_reference_splits": [], "audio_check_seconds": 60.0,
     # train_classifier: a CPU rule here, with a 6 s limit that only the baseline meets
     "rules": {r: CPU_RULE for r in (
         "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
-        "ddsp_features", "mel_generated", "make_train_manifest", "predict_classifier",
+        "ddsp_feature_shard", "ddsp_features", "mel_generated", "make_train_manifest",
+        "predict_classifier",
         "predict_generated", "compute_metrics", "summarize_metrics", "plot_confusion",
         "make_table3", "make_table1", "plot_class_durations")}
     | {"train_classifier": {"runtime": 0.1}},
@@ -156,13 +158,18 @@ def test_generation_follows_the_budget(made_up):
     assert not rules.loc["generate_clips", "estimated"]
 
 
-def test_ddsp_features_shard_by_excerpts_per_job(made_up):
+def test_ddsp_features_shard_as_the_workflow_does(made_up):
     rules, _ = made_up
-    # train 4 excerpts -> 2 + 2, validation 2 -> 2, sources 48 clips -> 16 jobs of 3
-    assert rules.loc["ddsp_features", "jobs"] == 2 + 1 + 16
-    assert rules.loc["ddsp_features", "forecast_hours_per_job"] == hours(OVERHEAD + 3 * PYIN)
-    total = 19 * OVERHEAD + (4 + 2 + 48) * PYIN
-    assert rules.loc["ddsp_features", "forecast_hours_total"] == hours(total)
+    # feature_shards 2: train 4 excerpts -> 2 + 2, validation 2 -> one job, sources 48 -> 24 + 24,
+    # each shard's excerpts over feature_threads 2 processes; one gather job per part
+    assert rules.loc["ddsp_feature_shard", "jobs"] == 2 + 1 + 2
+    assert rules.loc["ddsp_feature_shard", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 24 / 2 * PYIN
+    )
+    total = 5 * OVERHEAD + (4 + 2 + 48) / 2 * PYIN
+    assert rules.loc["ddsp_feature_shard", "forecast_hours_total"] == pytest.approx(hours(total))
+    assert rules.loc["ddsp_features", "jobs"] == 3
+    assert rules.loc["ddsp_features", "forecast_hours_total"] == hours(3 * OVERHEAD)
 
 
 def test_classifier_epochs_and_fits(made_up):

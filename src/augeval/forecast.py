@@ -45,6 +45,7 @@ from augeval.data.manifest import build_manifest
 from augeval.data.mtg import read_metadata
 from augeval.errors import ConfigError
 from augeval.generators import with_defaults
+from augeval.generators.ddsp_shards import part_shard_sizes
 from augeval.policy import budget_table
 
 COLUMNS = (
@@ -396,29 +397,34 @@ class _Planner:
             )
         return out
 
-    def ddsp_features(self):
+    def ddsp_parts(self):
+        """(generator, labelset, part, table rows) of every DDSP-features part."""
         out = []
-        per_job = self.p.get("ddsp_excerpts_per_job")
         for g in self.p["featured"]:
-            cfg = self.w.gen_cfg(g)
-            params = {
-                "hop": cfg["hop"],
-                "f0_resolution": cfg["f0_resolution"],
-                "clip_seconds": cfg["clip_seconds"],
-            }
             for ls in self.p["labelsets"]:
-                parts = {
-                    s: len(self.w.manifests[ls][s]) * int(cfg["excerpts_per_track"])
-                    for s in ("train", "validation")
-                }
+                parts = {s: len(self.w.manifests[ls][s]) for s in ("train", "validation")}
                 parts |= {f"sources-{r}": self.w.n_clips(g, ls, r) for r in self.w.runs(g, ls)}
-                for n in parts.values():
-                    for k in ddsp_feature_jobs(n, per_job):
-                        cost = self.cost("ddsp_features").add(
-                            k, "ddsp_features_s_per_excerpt", "cpu", **params
-                        )
-                        out.append(self.job("ddsp_features", cost, owner=g))
+                out += [(g, ls, part, n) for part, n in parts.items()]
         return out
+
+    def ddsp_feature_shard(self):
+        """One job per shard (``augeval.generators.ddsp_shards``, as the workflow shards), its
+        excerpts spread over ``feature_threads`` processes (assumed to scale linearly)."""
+        out = []
+        for g, _, part, n_rows in self.ddsp_parts():
+            cfg = self.w.gen_cfg(g)
+            params = {k: cfg[k] for k in ("hop", "f0_resolution", "clip_seconds")}
+            per_process = max(1, int(cfg["feature_threads"]))
+            for k in part_shard_sizes(cfg, part, n_rows):
+                cost = self.cost("ddsp_feature_shard").add(
+                    k / per_process, "ddsp_features_s_per_excerpt", "cpu", **params
+                )
+                out.append(self.job("ddsp_feature_shard", cost, owner=g))
+        return out
+
+    def ddsp_features(self):
+        """The gather of each part's shards: start-up only."""
+        return [self.overhead("ddsp_features", g) for g, _, _, _ in self.ddsp_parts()]
 
     # -- generators ------------------------------------------------------------------------
     def train_generator(self):
@@ -627,7 +633,8 @@ class _Planner:
 # The rules of the study's DAG (rule all's inputs), in pipeline order.
 RULES = (
     "demo_corpus", "make_demo_samples", "check_audio", "list_rejected", "carve_oracle_holdout",
-    "make_manifest", "make_pool_manifest", "mel_shard", "plan_augmentation", "ddsp_features",
+    "make_manifest", "make_pool_manifest", "mel_shard", "plan_augmentation", "ddsp_feature_shard",
+    "ddsp_features",
     "train_generator", "generate_clips", "generate_clips_gpu", "mel_generated",
     "make_train_manifest", "train_classifier", "predict_classifier", "predict_generated",
     "compute_metrics", "summarize_metrics", "plot_confusion", "make_table3", "make_table1",

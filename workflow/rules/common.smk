@@ -865,7 +865,6 @@ def get_forecast_plan():
         "distance_reference_splits": get_distance_reference_splits(),
         "audio_check_seconds": get_audio_check_seconds(),
         # DDSP features: one job per part today (None); a sharded rule sets its shard size here.
-        "ddsp_excerpts_per_job": None,
         "rules": {r.name: _declared_resources(r.name) for r in workflow.rules},
         "generator_resources": {
             g: generator_resources(KIND[g], config["generators"][g]) for g in GENERATORS
