@@ -10,6 +10,7 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
+from augeval.controls_check import controls_of
 from augeval.generators import variant_display_names
 from augeval.generators.registry import (
     REGISTRY,
@@ -529,6 +530,11 @@ def get_table3_inputs(wildcards):
     }
 
 
+def get_controls():
+    """{generator: kind} of the configured controls the controls check has expectations for."""
+    return controls_of(KIND)
+
+
 def get_trial_metrics(wildcards):
     w = wildcards
     return [metrics_path(w.labelset, w.variant, w.run, t) for t in TRIALS]
@@ -544,6 +550,8 @@ def get_final_output():
         "results/metrics/{labelset}/{variant}/main/summary.tsv",
         "results/figures/confusion_{labelset}_{variant}.pdf",
     ]
+    if get_controls():
+        per_labelset.append("results/tables/controls_check_{labelset}.tsv")
     return (
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)
