@@ -6,7 +6,7 @@ import pytest
 from sklearn import metrics as skm
 
 from augeval.stats import (
-    bootstrap_trial_means,
+    bootstrap_trials,
     paired_bootstrap_p,
     paired_trial_p,
     table_metrics,
@@ -107,20 +107,22 @@ def constructed_runs(effect, n=120, seed=0):
 
 def test_bootstrap_detects_a_real_difference_and_not_a_null_one():
     y, runs = constructed_runs(effect=0.5)
-    boot = bootstrap_trial_means(y, runs, n_boot=60, seed=1)
-    diff = boot["variant"]["roc_auc_macro"] - boot["baseline"]["roc_auc_macro"]
-    assert paired_bootstrap_p(diff.to_numpy()) < 0.05
+    boot = bootstrap_trials(y, runs, n_boot=60, seed=1)
+    for hierarchical in (False, True):
+        diff = boot.means("variant", "roc_auc_macro", hierarchical) - boot.means(
+            "baseline", "roc_auc_macro", hierarchical
+        )
+        assert paired_bootstrap_p(diff) < 0.05
     y, same = constructed_runs(effect=0.0)
     same["variant"] = same["baseline"]  # identical predictions: difference exactly 0
-    boot = bootstrap_trial_means(y, same, n_boot=50, seed=1)
-    diff = boot["variant"]["roc_auc_macro"] - boot["baseline"]["roc_auc_macro"]
-    assert paired_bootstrap_p(diff.to_numpy()) == 1.0
+    boot = bootstrap_trials(y, same, n_boot=50, seed=1)
+    diff = boot.means("variant", "roc_auc_macro") - boot.means("baseline", "roc_auc_macro")
+    assert paired_bootstrap_p(diff) == 1.0
 
 
 def test_ci_contains_the_mean_and_significance_is_flagged():
     y, runs = constructed_runs(effect=0.5)
-    boot = bootstrap_trial_means(y, runs, n_boot=60, seed=2)
-    from augeval.stats import table_metrics
+    boot = bootstrap_trials(y, runs, n_boot=60, seed=2)
 
     trials = {
         v: [
@@ -135,8 +137,10 @@ def test_ci_contains_the_mean_and_significance_is_flagged():
     }  # fmt: skip
     table = build_table3(trials, boot)
     for row in table.itertuples():
-        assert row.ci_low <= row.mean <= row.ci_high
-    assert cell(table, "variant", "roc_auc", "macro")["significant"]
+        assert row.ci_low - 1e-12 <= row.mean <= row.ci_high + 1e-12
+    row = cell(table, "variant", "roc_auc", "macro")
+    assert row["significant"] and row["p_hier"] < 0.05 and row["p_tracks"] < 0.05
+    assert 0 < row["diff_ci_low"] <= row["diff"] <= row["diff_ci_high"]
 
 
 def test_paired_t_test_over_trials():
@@ -168,19 +172,23 @@ def direct_table_metrics(y, s, d):
 
 
 def test_bootstrap_draws_one_resample_of_tracks_per_round():
-    """Same draws as one ``integers(0, n, n)`` per round, same metrics as sklearn: bit for bit,
-    since the Table III CIs must not move."""
+    """Same draws as one ``integers(0, n, n)`` per round (the track-only bootstrap of before),
+    every trial of every variant on that resample, each value what sklearn gives on the
+    resampled arrays (weighted forms: equal up to float rounding)."""
     y, runs = constructed_runs(effect=0.2, n=40)
     assert table_metrics(y, *runs["variant"][0]) == direct_table_metrics(y, *runs["variant"][0])
-    boot = bootstrap_trial_means(y, runs, n_boot=5, seed=4)
+    boot = bootstrap_trials(y, runs, n_boot=5, seed=4)
     rng = np.random.default_rng(4)
     for b in range(5):
         idx = rng.integers(0, len(y), len(y))
         for variant, trials in runs.items():
             rows = [direct_table_metrics(y[idx], s[idx], d[idx]) for s, d in trials]
-            expected = pd.DataFrame(rows).mean()
-            got = boot[variant].iloc[b]
-            assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+            for t, expected in enumerate(rows):
+                for name, value in expected.items():
+                    assert boot.values[variant][name][b, t] == pytest.approx(value, abs=1e-12)
+            for name in rows[0]:
+                track_mean = boot.means(variant, name, hierarchical=False)[b]
+                assert track_mean == pytest.approx(np.mean([r[name] for r in rows]), abs=1e-12)
 
 
 def test_markdown_header_and_per_class_columns():
@@ -255,12 +263,12 @@ def test_one_mode_per_mode_decisions_change_no_number():
     every bootstrap value and every Table III cell must be what the one-array form gave."""
     y, runs = constructed_runs(effect=0.2, n=40)
     per_mode = {v: [(s, {"test": d}) for s, d in trials] for v, trials in runs.items()}
-    old = bootstrap_trial_means(y, runs, n_boot=8, seed=5)
-    new = bootstrap_trial_means(y, per_mode, n_boot=8, seed=5)
+    old = bootstrap_trials(y, runs, n_boot=8, seed=5)
+    new = bootstrap_trials(y, per_mode, n_boot=8, seed=5)
     for variant in runs:
-        for name in old[variant].columns:
+        for name in old.columns(variant):
             key = name if "auc" in name else f"{name}@test"
-            assert new[variant][key].tolist() == old[variant][name].tolist()
+            assert new.values[variant][key].tolist() == old.values[variant][name].tolist()
     trials = {
         v: [
             pd.DataFrame(
@@ -280,12 +288,15 @@ def test_one_mode_per_mode_decisions_change_no_number():
 def test_bootstrap_remakes_argmax_decisions_on_each_resample():
     y, runs = constructed_runs(effect=0.2, n=40)
     both = {v: [(s, {"argmax": "argmax", "test": d}) for s, d in ts] for v, ts in runs.items()}
-    boot = bootstrap_trial_means(y, both, n_boot=4, seed=6)
+    boot = bootstrap_trials(y, both, n_boot=4, seed=6)
     rng = np.random.default_rng(6)
     from augeval.metrics import compute
 
     for b in range(4):
         idx = rng.integers(0, len(y), len(y))
         for variant, trials in runs.items():
-            expected = np.mean([compute("f1_macro", y[idx], s[idx], "argmax") for s, _ in trials])
-            assert boot[variant]["f1_macro@argmax"].iloc[b] == expected
+            for t, (s, _) in enumerate(trials):
+                for name in ("f1_macro", "f1_micro"):
+                    expected = compute(name, y[idx], s[idx], "argmax")
+                    got = boot.values[variant][f"{name}@argmax"][b, t]
+                    assert got == pytest.approx(expected, abs=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from augeval.controls_check import summary_line
 from augeval.metrics import (
     ARGMAX,
     METRICS,
@@ -15,7 +16,7 @@ from augeval.metrics import (
     metric_of,
     threshold_modes,
 )
-from augeval.stats import paired_bootstrap_p, paired_trial_p, percentile_ci
+from augeval.stats import TrialBootstrap, paired_bootstrap_p, paired_trial_p, percentile_ci
 
 TABLE3 = [METRICS[name] for name in TABLE3_METRICS]  # its columns, in order
 HIGHLIGHT_GAIN = 0.01  # the paper marks cells with >= 1 % relative increase over the baseline
@@ -49,22 +50,29 @@ def table3_columns(thresholds: str | list[str] | tuple[str, ...]) -> list[tuple[
     ]
 
 
-def _boot_column(boot: pd.DataFrame, m: Metric, mode: str) -> str:
+def _boot_column(boot: TrialBootstrap, variant: str, m: Metric, mode: str) -> str:
     """A bootstrap column: ``{name}@{mode}`` when decisions were given per mode, else the name."""
     keyed = f"{m.name}@{mode}"
-    return keyed if not m.ranking and keyed in boot.columns else m.name
+    return keyed if not m.ranking and keyed in boot.columns(variant) else m.name
 
 
 def build_table3(
     trial_metrics: dict[str, list[pd.DataFrame]],
-    boot: dict[str, pd.DataFrame] | None = None,
+    boot: TrialBootstrap | None = None,
     *,
     thresholds: str | list[str] | tuple[str, ...] = "test",
     baseline: str = "baseline",
 ) -> pd.DataFrame:
     """Long table: one row per variant and metric (each F1 once per decision mode in
-    ``thresholds``), with mean ± std over trials, the bootstrap 95 % CI, the relative change over
-    the baseline, the ≥ 1 % highlight and paired p-values."""
+    ``thresholds``).
+
+    Columns: mean ± std over trials; ``ci_low``/``ci_high``, the 95 % CI of the trial mean from
+    the two-stage bootstrap (:class:`augeval.stats.TrialBootstrap`: trials, then test tracks);
+    the relative change over the baseline and the ≥ 1 % highlight; against the baseline, the
+    difference's two-stage 95 % CI (``diff_ci_low``/``diff_ci_high``) and three paired
+    p-values: ``p_hier`` (two-stage bootstrap: training and test-set variance), ``p_tracks``
+    (test tracks only, models fixed) and ``p_trials`` (t-test over trials). ``significant`` is
+    ``p_hier < 0.05``."""
     if baseline not in trial_metrics:
         raise ValueError(f"no {baseline!r} variant among {sorted(trial_metrics)}")
     columns = table3_columns(thresholds)
@@ -76,20 +84,26 @@ def build_table3(
         for variant, tables in trial_metrics.items()
     }
     rows = []
+    nan2 = (np.nan, np.nan)
     for variant in trial_metrics:
+        is_base = variant == baseline
         for m, mode in columns:
             v = np.array(values[variant][(m.name, mode)])
             base = np.array(values[baseline][(m.name, mode)])
             mean, base_mean = float(v.mean()), float(base.mean())
-            ci = (np.nan, np.nan)
-            p_boot = np.nan
+            ci, diff_ci, p_hier, p_tracks = nan2, nan2, np.nan, np.nan
             if boot is not None:
-                col = _boot_column(boot[variant], m, mode)
-                ci = percentile_ci(boot[variant][col].to_numpy())
-                if variant != baseline:
-                    diff = boot[variant][col].to_numpy() - boot[baseline][col].to_numpy()
-                    p_boot = paired_bootstrap_p(diff)
-            is_base = variant == baseline
+                col = _boot_column(boot, variant, m, mode)
+                hier = boot.means(variant, col)
+                ci = percentile_ci(hier) if np.isfinite(hier).any() else nan2
+                if not is_base:
+                    diff = hier - boot.means(baseline, col)
+                    diff_ci = percentile_ci(diff) if np.isfinite(diff).any() else nan2
+                    p_hier = paired_bootstrap_p(diff)
+                    tracks = boot.means(variant, col, hierarchical=False)
+                    p_tracks = paired_bootstrap_p(
+                        tracks - boot.means(baseline, col, hierarchical=False)
+                    )
             rel = np.nan if is_base or base_mean == 0 else (mean - base_mean) / base_mean
             rows.append(
                 {
@@ -104,9 +118,13 @@ def build_table3(
                     "ci_high": ci[1],
                     "rel_change": rel,
                     "highlight": bool(not is_base and rel >= HIGHLIGHT_GAIN - 1e-12),
-                    "p_bootstrap": p_boot,
+                    "diff": np.nan if is_base else mean - base_mean,
+                    "diff_ci_low": diff_ci[0],
+                    "diff_ci_high": diff_ci[1],
+                    "p_hier": p_hier,
+                    "p_tracks": p_tracks,
                     "p_trials": np.nan if is_base else paired_trial_p(list(v), list(base)),
-                    "significant": bool(not is_base and p_boot < ALPHA),
+                    "significant": bool(not is_base and p_hier < ALPHA),
                 }
             )
     return pd.DataFrame(rows)
@@ -117,20 +135,34 @@ def table3_markdown(
     labelset: str,
     n_boot: int | None = None,
     display_names: dict[str, str] | None = None,
+    *,
+    controls: pd.DataFrame | None = None,
+    min_trials: int = 0,
 ) -> str:
     """Markdown Table III: mean ± std per cell; **bold** = ≥ 1 % relative gain over the baseline,
-    † = paired bootstrap p < 0.05; the 95 % CI is given below each value. ``display_names`` maps a
-    variant to the name shown (e.g. "jukebox (untrained)"); default: the variant itself."""
+    † = two-stage (trials, test tracks) paired bootstrap p < 0.05; the two-stage 95 % CI is given
+    below each value. ``display_names`` maps a variant to the name shown (e.g. "jukebox
+    (untrained)"); default: the variant itself. Above the table: the controls check's summary
+    (``controls``, :func:`augeval.controls_check.check_controls`) and a low-power warning when
+    there are fewer than ``min_trials`` trials."""
     display_names = display_names or {}
+    n_trials = int(table["n_trials"].max())
     modes = list(dict.fromkeys(table.loc[~table["metric"].isin(RANKING_FAMILIES), "thresholds"]))
     columns = table3_columns(modes)
     header = ["variant"] + [
         m.label if m.ranking or len(modes) == 1 else f"{m.label} ({_MODE_TAGS[mode]})"
         for m, mode in columns
     ]
-    lines = [
-        f"### Table III — {labelset}",
-        "",
+    lines = [f"### Table III — {labelset}", ""]
+    if controls is not None and len(controls):
+        lines += [summary_line(controls), ""]
+    if n_trials < min_trials:
+        lines += [
+            f"**Low power:** {n_trials} trial(s), fewer than {min_trials} (`tables.min_trials`): "
+            "the seed-to-seed variance is barely estimated, so † and the CIs are unreliable.",
+            "",
+        ]
+    lines += [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
@@ -148,13 +180,15 @@ def table3_markdown(
                 text += f"<br>[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
-    n_trials = int(table["n_trials"].max())
     lines += [
         "",
-        f"Mean ± standard deviation over {n_trials} trial(s); below: bootstrap 95 % CI over test "
-        f"tracks{f' ({n_boot} resamples)' if n_boot else ''}. **Bold**: ≥ 1 % relative increase "
-        "over the baseline (as in the paper's Table III). †: paired bootstrap p < 0.05 against "
-        "the baseline (the TSV also has a paired t-test over trials). " + _f1_note(modes),
+        f"Mean ± standard deviation over {n_trials} trial(s); below: 95 % CI of the trial mean "
+        "from a two-stage bootstrap (trials, then test tracks"
+        f"{f'; {n_boot} resamples' if n_boot else ''}). **Bold**: ≥ 1 % relative increase "
+        "over the baseline (as in the paper's Table III). †: p_hier < 0.05, the two-stage paired "
+        "bootstrap against the baseline, counting training (seed) and test-set variance (the TSV "
+        "also has p_tracks, test tracks only, and p_trials, a t-test over trials). "
+        + _f1_note(modes),
         "",
     ]
     return "\n".join(lines)

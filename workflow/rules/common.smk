@@ -10,6 +10,7 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 
 from augeval.config_check import check_config
+from augeval.controls_check import controls_of
 from augeval.generators import variant_display_names, with_defaults
 from augeval.generators.ddsp_shards import SHARD_KEYS as DDSP_SHARD_KEYS
 from augeval.generators.ddsp_shards import shard_count as ddsp_shard_count
@@ -569,6 +570,11 @@ def get_table3_inputs(wildcards):
     }
 
 
+def get_controls():
+    """{generator: kind} of the configured controls the controls check has expectations for."""
+    return controls_of(KIND)
+
+
 def get_trial_metrics(wildcards):
     w = wildcards
     return [metrics_path(w.labelset, w.variant, w.run, t) for t in TRIALS]
@@ -584,6 +590,8 @@ def get_final_output():
         "results/metrics/{labelset}/{variant}/main/summary.tsv",
         "results/figures/confusion_{labelset}_{variant}.pdf",
     ]
+    if get_controls():
+        per_labelset.append("results/tables/controls_check_{labelset}.tsv")
     return (
         ["results/tables/table1_durations.tsv"]
         + expand(per_labelset, labelset=LABELSETS)
@@ -865,6 +873,7 @@ def get_forecast_plan():
         "distance_reference_splits": get_distance_reference_splits(),
         "audio_check_seconds": get_audio_check_seconds(),
         # DDSP features: one job per part today (None); a sharded rule sets its shard size here.
+        "controls": list(get_controls()),
         "rules": {r.name: _declared_resources(r.name) for r in workflow.rules},
         "generator_resources": {
             g: generator_resources(KIND[g], config["generators"][g]) for g in GENERATORS

@@ -102,9 +102,37 @@ rule make_table3:
         display_names=get_display_names(),
         trials=len(TRIALS),
         tables=config.get("tables", {}),
+        controls=get_controls(),
         seed=config["seed"],
     script:
         "../scripts/make_table3.py"
+
+
+rule controls_check:
+    input:
+        table3="results/tables/table3_{labelset}.tsv",
+    output:
+        report(
+            "results/tables/controls_check_{labelset}.tsv",
+            caption="../report/controls_check.rst",
+            category="Tables",
+            labels={"table": "Controls check", "label set": "{labelset}"},
+        ),
+    log:
+        "logs/evaluate/controls_check/{labelset}.log",
+    benchmark:
+        "benchmarks/evaluate/controls_check/{labelset}.tsv"
+    conda:
+        "../../envs/augeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        controls=get_controls(),
+        tables=config.get("tables", {}),
+    script:
+        "../scripts/controls_check.py"
 
 
 rule make_table1:

@@ -1,17 +1,19 @@
-"""Rule make_table3: Table III (baseline vs each generator) with bootstrap CIs, paired tests and
-per-class deltas. Argmax F1 (``tables.f1_thresholds`` naming ``argmax``) is computed here from
-the predictions; the per-trial metric TSVs hold only the fitted-threshold rows."""
+"""Rule make_table3: Table III (baseline vs each generator) with two-stage bootstrap CIs, paired
+tests, the controls check's summary line and per-class deltas. Argmax F1
+(``tables.f1_thresholds`` naming ``argmax``) is computed here from the predictions; the per-trial
+metric TSVs hold only the fitted-threshold rows."""
 
 import numpy as np
 import pandas as pd
 
 from augeval.atomic import write_text, write_tsv
+from augeval.controls_check import check_controls
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.logs import run_logged
 from augeval.metrics import ARGMAX, argmax_metrics, decisions, fit_thresholds, threshold_modes
 from augeval.predictions import aligned_scores, read_predictions
 from augeval.seeding import derive_seed
-from augeval.stats import bootstrap_trial_means
+from augeval.stats import bootstrap_trials
 from augeval.tables import build_table3, per_class_table, table3_markdown
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
@@ -61,7 +63,7 @@ def main():
 
     n_boot = cfg["n_bootstrap"]
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
-    boot = bootstrap_trial_means(y, runs, n_boot, seed) if n_boot > 0 else None
+    boot = bootstrap_trials(y, runs, n_boot, seed) if n_boot > 0 else None
     table = build_table3(metrics, boot, thresholds=modes)
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
         bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
@@ -69,7 +71,17 @@ def main():
     names = sm.params.display_names
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
     write_tsv(table, sm.output.tsv, float_format="%.6f")
-    md = table3_markdown(table, sm.wildcards.labelset, n_boot or None, names)
+    controls = check_controls(
+        table, sm.params.controls, min_trials=cfg["min_trials"], margin=cfg["controls_margin"]
+    )  # the same function on the same table as rule controls_check
+    md = table3_markdown(
+        table,
+        sm.wildcards.labelset,
+        n_boot or None,
+        names,
+        controls=controls,
+        min_trials=cfg["min_trials"],
+    )
     write_text(sm.output.md, md)
     per_class = per_class_table(y, scores, classes)
     write_tsv(per_class, sm.output.per_class, float_format="%.6f", na_rep="nan")
