@@ -155,6 +155,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "summarize_metrics": variants * n_sets,
         "plot_confusion": variants * n_sets,
         "make_table3": n_sets,
+        "controls_check": n_sets if controls else 0,  # copy and noise: their expectations
         "plot_class_durations": n_sets,
         "make_table1": 1,
         "all": 1,
@@ -166,6 +167,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
             "make_which_generator": n_sets,
             "plot_distance_gain": n_sets,
         }
+    jobs = {rule: n for rule, n in jobs.items() if n}
     jobs["total"] = sum(jobs.values())
     return jobs
 
@@ -181,8 +183,9 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     table = job_counts(proc.stdout, total=True)
     assert table == expected_jobs(CONFIG)
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks,
-    # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets)
-    assert table["total"] == 198 + 28 + 10 + 5 + 34
+    # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets),
+    # + 2 controls checks
+    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2
     assert "download" not in proc.stdout  # fetching the audio is opt-in
 
 

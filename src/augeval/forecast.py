@@ -642,7 +642,8 @@ RULES = (
     "ddsp_features",
     "train_generator", "generate_clips", "generate_clips_gpu", "mel_generated",
     "make_train_manifest", "train_classifier", "predict_classifier", "predict_generated",
-    "compute_metrics", "summarize_metrics", "plot_confusion", "make_table3", "controls_check", "make_table1",
+    "compute_metrics", "summarize_metrics", "plot_confusion", "make_table3", "controls_check",
+    "make_table1",
     "plot_class_durations", "embed_clips", "frechet_distances", "make_which_generator",
     "plot_distance_gain", "make_cas_table", "summarize_ratio_sweep", "plot_ratio_sweep",
 )  # fmt: skip
