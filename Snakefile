@@ -25,6 +25,7 @@ include: "workflow/rules/sweep.smk"
 include: "workflow/rules/distance.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/cas.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
