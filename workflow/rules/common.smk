@@ -810,10 +810,13 @@ def rule_output_like(name):
     """The output pattern (wildcards unfilled) of the rule writing a file called ``name``, or
     None when no rule does: the front page reads the controls check only where one is built.
     """
+    from snakemake.io import strip_wildcard_constraints
+
     for rule in workflow.rules:
         for output in rule.output:
-            if os.path.basename(str(output)) == name:
-                return str(output)
+            pattern = strip_wildcard_constraints(str(output))
+            if os.path.basename(pattern) == name:
+                return pattern
     return None
 
 
