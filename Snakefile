@@ -25,6 +25,7 @@ include: "workflow/rules/sweep.smk"
 include: "workflow/rules/distance.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/cas.smk"
+include: "workflow/rules/report.smk"
 # Last: it reads the resources every rule above declares.
 include: "workflow/rules/forecast.smk"
 
@@ -47,3 +48,11 @@ rule download_audio:
 rule score:
     input:
         get_score_output(),
+
+
+# `snakemake report_pages`: the report's front page (the verdict) and its listening gallery,
+# from the baseline classifiers and the score view (no training); report.pages: true puts them
+# in rule all.
+rule report_pages:
+    input:
+        get_report_pages(always=True),

@@ -271,3 +271,22 @@ CLASSIFIER_CFG = {
         {"optimizer": "sgd", "lr": 1e-3, "epochs": 2, "reload_best": True},
     ],
 }
+
+
+# ------------------------------------------------------------------------------ headless Chromium
+
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium absent (apt-get install chromium; .ci/run does)"
+)
+
+
+def chromium(*args: str, timeout: float = 120) -> str:
+    """Run headless Chromium (no GPU, no sandbox: containers) and return its stdout."""
+    command = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--mute-audio"]
+    done = subprocess.run(
+        command + list(args), capture_output=True, text=True, timeout=timeout, check=True
+    )
+    return done.stdout

@@ -597,6 +597,7 @@ def get_final_output():
         + expand(per_labelset, labelset=LABELSETS)
         + expand(per_variant, labelset=LABELSETS, variant=VARIANTS)
         + get_beyond_output()
+        + get_report_pages()
     )
 
 
@@ -879,3 +880,87 @@ def get_forecast_plan():
             g: generator_resources(KIND[g], config["generators"][g]) for g in GENERATORS
         },
     }
+
+
+# Report pages (report.smk): the front page (the verdict) and the listening gallery, from
+# Table III, the controls check (when a rule of the workflow writes it) and the score view.
+# ---------------------------------------------------------------------------------------------
+
+CONTROLS = generators_where(control=True)
+
+
+def get_classes(labelset):
+    from augeval.data.labels import labelset_from_config
+
+    return list(labelset_from_config(labelset, config["labels"]).classes)
+
+
+GALLERY_LABELS = sorted({c for labelset in LABELSETS for c in get_classes(labelset)})
+
+
+wildcard_constraints:
+    label=one_of(GALLERY_LABELS),
+
+
+def rule_output_like(name):
+    """The output pattern (wildcards unfilled) of the rule writing a file called ``name``, or
+    None when no rule does: the front page reads the controls check only where one is built.
+    """
+    from snakemake.io import strip_wildcard_constraints
+
+    for rule in workflow.rules:
+        for output in rule.output:
+            pattern = strip_wildcard_constraints(str(output))
+            if os.path.basename(pattern) == name:
+                return pattern
+    return None
+
+
+def _score_tables(table, labelsets=None):
+    return expand(
+        "results/score/{labelset}/{generator}/{table}.tsv",
+        labelset=labelsets or LABELSETS,
+        generator=GENERATORS,
+        table=table,
+    )
+
+
+def get_front_page_inputs(wildcards):
+    """Table III, the score tables (ordered label set, then generator) and, where a rule
+    writes it, the controls check of every label set."""
+    inputs = {
+        "table3": expand("results/tables/table3_{labelset}.tsv", labelset=LABELSETS),
+        "summaries": _score_tables("summary"),
+        "clips": _score_tables("clips"),
+    }
+    check = rule_output_like("controls_check_{labelset}.tsv")
+    if check:
+        inputs["controls_check"] = expand(check, labelset=LABELSETS)
+    return inputs
+
+
+def get_gallery_inputs(wildcards):
+    """Every generator's clip table, the real reference manifests and the baseline's
+    predictions on them (ordered split, then trial): no training beyond the baseline."""
+    labelset, splits = wildcards.labelset, get_score_reference_splits()
+    return {
+        "clips": _score_tables("clips", [labelset]),
+        "real_manifests": [f"results/data/{labelset}/{s}.tsv" for s in splits],
+        "real_predictions": [
+            predictions_path(labelset, "baseline", MAIN_RUN, t, s)
+            for s in splits
+            for t in TRIALS
+        ],
+    }
+
+
+def get_report_pages(always=False):
+    """The front page and one gallery page per label set and class (in rule all where
+    report.pages; always for the `report_pages` alias)."""
+    if not (always or config["report"]["pages"]):
+        return []
+    return ["results/report/front_page.html"] + [
+        f"results/report/gallery/{labelset}/{label}.html"
+        for labelset in LABELSETS
+        for label in get_classes(labelset)
+    ]
