@@ -898,18 +898,14 @@ def get_classes(labelset):
 GALLERY_LABELS = sorted({c for labelset in LABELSETS for c in get_classes(labelset)})
 
 
-wildcard_constraints:
-    label=one_of(GALLERY_LABELS),
-
-
 def rule_output_like(name):
     """The output pattern (wildcards unfilled) of the rule writing a file called ``name``, or
-    None when no rule does: the front page reads the controls check only where one is built.
+    None when none does (the front page reads the controls check only where one is built).
     """
     from snakemake.io import strip_wildcard_constraints
 
-    for rule in workflow.rules:
-        for output in rule.output:
+    for r in workflow.rules:
+        for output in r.output:
             pattern = strip_wildcard_constraints(str(output))
             if os.path.basename(pattern) == name:
                 return pattern

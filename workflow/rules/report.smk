@@ -1,3 +1,8 @@
+# The gallery's {label}: a class of a configured label set.
+wildcard_constraints:
+    label=one_of(GALLERY_LABELS),
+
+
 # The report's front page (the verdict) and its listening gallery (issue 20): read Table III,
 # the controls check where one is built, and the score view; they train nothing.
 
