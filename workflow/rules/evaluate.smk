@@ -99,6 +99,7 @@ rule make_table3:
         runtime=120,
     params:
         variants=VARIANTS,
+        equal_steps=get_equal_steps_generators,
         display_names=get_display_names(),
         trials=len(TRIALS),
         tables=config.get("tables", {}),
