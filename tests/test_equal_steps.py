@@ -207,3 +207,47 @@ def test_forecast_counts_the_equal_steps_trainings(tmp_path):
     # the bootstrap evaluates 4 + 2 variants x 1 trial x 2 tracks x 2 classes, 10 resamples
     per_table = OVERHEAD + 10 * (4 + 2) * 1 * 2 * 2 * BOOT
     assert rules.loc["make_table3", "forecast_hours_total"] == pytest.approx(hours(per_table))
+
+
+@pytest.mark.workflow
+def test_a_tiny_run_builds_the_block_from_the_main_manifest_at_real_epoch_size(tmp_path):
+    from helpers import SMALL, job_blocks, run_config, runs_of
+
+    cfg = SMALL | {"equal_steps": {"generators": ["noise"], "labelsets": ["emotion"]}}
+    target = "results/tables/table3_emotion.tsv"
+    plan = run_config(tmp_path, cfg, "-n", "--cores", "1", target, timeout=600)
+    # baseline + copy + noise at main, noise again at equal steps; 2 trials
+    assert runs_of(plan, "train_classifier") == {"main": 3 * 2, "equal-steps": 2}
+    assert "equal-steps" not in runs_of(plan, "make_train_manifest")
+    for block in job_blocks(plan, "train_classifier"):
+        if "run=equal-steps" in block:
+            assert "results/augment/noise/emotion/main/train.tsv" in block.split("output:")[0]
+    run_config(tmp_path, cfg, "--cores", "2", target, timeout=900)
+    manifest = pd.read_csv(tmp_path / "results/augment/noise/emotion/main/train.tsv", sep="\t")
+    n_real, n_all = int((manifest["source"] == "real").sum()), len(manifest)
+    assert 0 < n_real < n_all
+    logs = tmp_path / "logs/classifier/train"
+    assert (
+        f"{n_real} examples per epoch from {n_all} train rows"
+        in (logs / "emotion_noise_equal-steps_0.log").read_text()
+    )
+    assert (
+        f"{n_all} examples per epoch from {n_all} train rows"
+        in (logs / "emotion_noise_main_0.log").read_text()
+    )
+    table = pd.read_csv(tmp_path / target, sep="\t")
+    equal = table[table["block"] == "equal_steps"]
+    assert set(equal["variant"]) == {"noise"} and equal["p_hier"].notna().all()
+    assert set(table.loc[table["block"] == "main", "variant"]) == {"baseline", "copy", "noise"}
+    md = (tmp_path / "results/tables/table3_emotion.md").read_text()
+    assert "#### Sensitivity: equal optimiser steps" in md
+
+
+@pytest.mark.workflow
+def test_equal_steps_with_real_epoch_size_is_a_clear_error(tmp_path):
+    from helpers import SMALL, run_config
+
+    cfg = SMALL | {"equal_steps": {}, "classifier": SMALL["classifier"] | {"epoch_size": "real"}}
+    proc = run_config(tmp_path, cfg, "-n", "--cores", "1", check=False, timeout=300)
+    assert proc.returncode != 0
+    assert "equal_steps: classifier.epoch_size is already 'real'" in proc.stdout + proc.stderr
