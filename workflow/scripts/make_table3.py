@@ -89,7 +89,7 @@ def main():
         blocks.setdefault(block, {})[variant] = tables
     table = build_table3_blocks(blocks, boot, thresholds=modes)
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
-        bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
+        bad = table.loc[~np.isfinite(table["mean"]), ["block", "variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
     names = sm.params.display_names
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
