@@ -193,6 +193,32 @@ def test_bn_recalibration_reads_a_seeded_random_sample_of_rows(tmp_path):
     assert used[1][0] != used[2][0]  # random
     assert used[1][0] != ids[:12] and used[2][0] != ids[:12]  # not the first rows
     assert recalibrate_batchnorm(model, store, ids, 32, 4, 0, seed=1) == []  # bn_batches: 0
+    # bn_sample: first (the default, as before): the first rows in manifest order
+    assert recalibrate_batchnorm(model, store, ids, 32, 4, 3) == ids[:12]
+    assert model.to_rgb[0].running_mean.item() == pytest.approx(np.mean(range(12)) / 100, rel=1e-4)
+
+
+def test_bn_sample_random_changes_training_and_first_is_the_default(tmp_path, monkeypatch):
+    import augeval.classifier.train as train_module
+
+    df, indexes = fake_cache(tmp_path)
+    seen = {}
+    real = train_module.recalibrate_batchnorm
+
+    def spy(*a, **k):
+        chosen = real(*a, **k)
+        seen.setdefault(k.get("seed") is None, []).append(chosen)
+        return chosen
+
+    monkeypatch.setattr(train_module, "recalibrate_batchnorm", spy)
+    cfg = PLAIN | {"bn_batches": 2, "schedule": [{"optimizer": "adam", "lr": 2e-3, "epochs": 2}]}
+    train(tmp_path, df, indexes, "first", cfg)
+    train(tmp_path, df, indexes, "random", cfg | {"bn_sample": "random"})
+    ids = list(df["track_id"])
+    assert seen[True] == [ids[:12], ids[:12]]  # default: the first 2 x 6 rows, every epoch
+    first_epoch, second_epoch = seen[False]
+    assert len(set(first_epoch)) == 12 and first_epoch != ids[:12]
+    assert first_epoch != second_epoch  # drawn afresh each epoch
 
 
 # ---------------------------------------------------------------- selection_head
