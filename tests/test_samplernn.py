@@ -198,7 +198,7 @@ def test_linear_quantization_trains_and_generates_at_the_normalised_scale(tmp_pa
     result = fit(SampleRNNGenerator(), train, validation, cfg, ckpt, 0)
     bits = [h["val_bits"] for h in result["history"]]
     assert result["model_config"]["quantization"] == "linear"
-    assert bits[-1] < bits[0] and min(bits) < 5.0, bits  # uniform is 8
+    assert bits[-1] < bits[0] and min(bits) < 5.0, bits  # measured 6.6 -> 3.8; uniform is 8
     sources = sources_for(validation, [0.3, 0.9])
     out = SampleRNNGenerator().generate(gen_job(ckpt, sources, cfg, tmp_path / "gen", 1))
     for path, src in zip(out.path, validation.path, strict=True):
@@ -209,7 +209,9 @@ def test_linear_quantization_trains_and_generates_at_the_normalised_scale(tmp_pa
         assert np.abs(y[:800] - expected).max() <= 1 / 32767 + 1e-7  # up to the 16-bit WAV
         assert y[:800].min() == pytest.approx(-1.0, abs=1e-4)  # the prime's minimum: level 0
         assert np.abs(prime).max() < 0.2  # the source was quiet ...
-        assert y[800:].std() > 0.3  # ... its continuation is at the normalised (full) scale
+        # ... its continuation is at the normalised (full) scale: measured std 0.69 (a full-scale
+        # sine's is 0.71; the source's own is ~0.1)
+        assert y[800:].std() > 0.5
 
 
 @pytest.mark.parametrize("conditional", [False, True])
