@@ -10,6 +10,10 @@ the repository after ``bash run.sh``, or a copy of it kept from before a change.
 print each rule's total side by side with the ratio to the first RUN, so a before/after of the
 same demo reads in one table. ``makespan`` is the newest Snakemake log's first to last time
 stamp (the wall clock of the whole run; the sum of job seconds exceeds it when jobs overlap).
+
+``--forecast FILE`` (e.g. ``results/plan/cost_forecast_cpu_only.tsv`` of the same config: the
+forecast with every rule on the CPU, as the demo runs here) also prints, for the first RUN, each
+rule's forecast seconds per job beside its measured mean wall and CPU seconds and their ratios.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from augeval.bench_times import per_rule, read_benchmarks  # noqa: E402
+from augeval.bench_times import forecast_vs_measured, per_rule, read_benchmarks  # noqa: E402
 
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]", re.MULTILINE)
 
@@ -47,6 +51,7 @@ def makespan(run: Path) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="*", type=Path, default=[Path(".")])
+    parser.add_argument("--forecast", type=Path, help="a cost_forecast*.tsv to compare with")
     args = parser.parse_args()
     tables = []
     for run in args.runs:
@@ -67,6 +72,12 @@ def main() -> None:
             side[f"run{i}/run0"] = side[f"run{i}_s"] / side["run0_s"].where(side["run0_s"] > 0)
         side = side.sort_values("run0_s", ascending=False)
         print(side.to_string(float_format=lambda v: f"{v:.2f}"))
+    if args.forecast is not None:
+        both = forecast_vs_measured(tables[0], pd.read_csv(args.forecast, sep="\t"))
+        print(f"\nforecast {args.forecast} vs run0 (per job; ratio = measured / forecast)")
+        print(both.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        within = both["cpu_ratio"].between(0.5, 2.0)
+        print(f"{int(within.sum())} of {len(both)} rules within 2x on CPU seconds")
     for i, (run, table) in enumerate(zip(args.runs, tables, strict=True)):
         span = makespan(run)
         span_text = f", makespan {span / 60:.1f} min" if span is not None else ""

@@ -1,9 +1,10 @@
 """Benchmark files of a run map to their rules (from the rule files' own templates)."""
 
 import pandas as pd
+import pytest
 from helpers import REPO
 
-from augeval.bench_times import per_rule, read_benchmarks, rule_templates
+from augeval.bench_times import forecast_vs_measured, per_rule, read_benchmarks, rule_templates
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -50,3 +51,36 @@ def test_files_sum_per_rule_and_the_more_specific_template_wins(tmp_path):
         check_names=False,
     )
     assert table.loc["compute_metrics", "jobs"] == 1
+
+
+def test_forecast_vs_measured_ratios_by_hand():
+    measured = pd.DataFrame(
+        {
+            "rule": ["train_classifier", "compute_metrics", "only_run"],
+            "jobs": [4, 2, 1],
+            "mean_s": [90.0, 6.0, 1.0],
+            "mean_cpu_s": [60.0, 3.0, 1.0],
+        }
+    )
+    forecast = pd.DataFrame(
+        {
+            "rule": ["compute_metrics", "train_classifier", "only_forecast"],
+            "jobs": [2, 4, 9],
+            "forecast_hours_per_job": [2 / 3600, 30 / 3600, 1.0],
+        }
+    )
+    table = forecast_vs_measured(measured, forecast).set_index("rule")
+    assert list(table.index) == ["train_classifier", "compute_metrics"]  # in both, largest first
+    assert table.loc["train_classifier", "cpu_ratio"] == pytest.approx(60 / 30)
+    assert table.loc["train_classifier", "wall_ratio"] == pytest.approx(90 / 30)
+    assert table.loc["compute_metrics", "cpu_ratio"] == pytest.approx(3 / 2)
+    assert table.loc["compute_metrics", ["jobs_forecast", "jobs_run"]].tolist() == [2, 2]
+
+
+def test_cpu_time_is_read_per_job(tmp_path):
+    bench = tmp_path / "benchmarks"
+    write(bench, "evaluate/metrics/mood_baseline_main.tsv", 9.5)  # cpu_time 1 in write()
+    write(bench, "evaluate/metrics/mood_copy_main.tsv", 4.5)
+    table = per_rule(read_benchmarks(bench, REPO / "workflow/rules")).set_index("rule")
+    assert table.loc["compute_metrics", "mean_cpu_s"] == 1.0
+    assert table.loc["compute_metrics", "mean_s"] == 7.0

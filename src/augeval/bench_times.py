@@ -40,8 +40,9 @@ def _pattern(template: str) -> re.Pattern:
 
 
 def read_benchmarks(bench_dir: str | Path, rules_dir: str | Path) -> pd.DataFrame:
-    """One row per benchmark file: ``rule file s max_rss_mb`` (``rule`` is ``?`` where no
-    template matches). ``bench_dir`` is the run's ``benchmarks/`` folder."""
+    """One row per benchmark file: ``rule file s cpu_s max_rss_mb`` (``rule`` is ``?`` where no
+    template matches; ``cpu_s``: the job's CPU seconds, Snakemake's ``cpu_time``). ``bench_dir``
+    is the run's ``benchmarks/`` folder."""
     root = Path(bench_dir)
     # the most specific template first (fewest wildcards, longest literal text)
     templates = sorted(
@@ -55,14 +56,21 @@ def read_benchmarks(bench_dir: str | Path, rules_dir: str | Path) -> pd.DataFram
         rule = next((r for pat, r in compiled if pat.match(rel)), "?")
         table = pd.read_csv(path, sep="\t")
         rss = pd.to_numeric(table.get("max_rss"), errors="coerce")
+        cpu = pd.to_numeric(table.get("cpu_time"), errors="coerce")
         rows.append(
-            (rule, rel, float(table["s"].sum()), float(rss.max()) if rss is not None else None)
+            (
+                rule,
+                rel,
+                float(table["s"].sum()),
+                float(cpu.sum()) if cpu is not None else float("nan"),
+                float(rss.max()) if rss is not None else None,
+            )
         )
-    return pd.DataFrame(rows, columns=["rule", "file", "s", "max_rss_mb"])
+    return pd.DataFrame(rows, columns=["rule", "file", "s", "cpu_s", "max_rss_mb"])
 
 
 def per_rule(benchmarks: pd.DataFrame) -> pd.DataFrame:
-    """``rule jobs total_s mean_s max_s max_rss_mb``, the longest total first."""
+    """``rule jobs total_s mean_s max_s mean_cpu_s max_rss_mb``, the longest total first."""
     grouped = benchmarks.groupby("rule")
     out = pd.DataFrame(
         {
@@ -70,7 +78,32 @@ def per_rule(benchmarks: pd.DataFrame) -> pd.DataFrame:
             "total_s": grouped["s"].sum(),
             "mean_s": grouped["s"].mean(),
             "max_s": grouped["s"].max(),
+            "mean_cpu_s": grouped["cpu_s"].mean(),
             "max_rss_mb": grouped["max_rss_mb"].max(),
         }
     )
     return out.sort_values("total_s", ascending=False).reset_index()
+
+
+def forecast_vs_measured(measured: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
+    """Per rule present in both: jobs forecast and run, the forecast seconds per job, the
+    measured mean wall and CPU seconds per job, and ``cpu_ratio`` = measured CPU / forecast and
+    ``wall_ratio`` = measured wall / forecast (the forecast's unit costs are CPU seconds of one
+    thread, see resources/costs.yaml). ``measured``: :func:`per_rule`; ``forecast``: a
+    ``cost_forecast*.tsv`` (``rule jobs forecast_hours_per_job ...``). Largest forecast first."""
+    fc = forecast.set_index("rule")
+    m = measured.set_index("rule")
+    rules = [r for r in fc.index if r in m.index]
+    per_job = fc.loc[rules, "forecast_hours_per_job"].astype(float) * 3600
+    out = pd.DataFrame(
+        {
+            "jobs_forecast": fc.loc[rules, "jobs"].astype(int),
+            "jobs_run": m.loc[rules, "jobs"].astype(int),
+            "forecast_s": per_job,
+            "wall_s": m.loc[rules, "mean_s"],
+            "cpu_s": m.loc[rules, "mean_cpu_s"],
+        }
+    )
+    out["cpu_ratio"] = out["cpu_s"] / out["forecast_s"]
+    out["wall_ratio"] = out["wall_s"] / out["forecast_s"]
+    return out.sort_values("forecast_s", ascending=False).rename_axis("rule").reset_index()
