@@ -125,6 +125,7 @@ CLASSIFIER = {
     "checkpoint_every": 1,
     "checkpoint_minutes": 30.0,
     "bn_batches": 100,
+    "predict_runtime": 60,
     "threads": 1,
     "device": "auto",
 }

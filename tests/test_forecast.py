@@ -80,6 +80,7 @@ PLAN = {
     "sweep_runs": [], "sweep_generators": [], "sweep_labelsets": [], "cas_generators": [],
     "cas_labelsets": [], "distance_generators": [], "distance_labelsets": [],
     "distance_reference_splits": [], "audio_check_seconds": 60.0,
+    "gen_shards": {g: 1 for g in GENERATORS},
     # train_classifier: a CPU rule here, with a 6 s limit that only the baseline meets
     "rules": {r: CPU_RULE for r in (
         "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
@@ -270,9 +271,8 @@ def test_forecast_and_profile_agree_on_gpu_rules(paper):
     profile = yaml.safe_load(PROFILE.read_text())
     profile_gpu = {r for r, res in profile["set-resources"].items() if res.get("gpu", 0) > 0}
     forecast_gpu = set(table.index[table["device"] == "gpu"])
-    assert (
-        forecast_gpu == profile_gpu == {"train_classifier", "train_generator", "generate_clips_gpu"}
-    )
+    gpu_rules = {"train_classifier", "train_generator", "generate_clips_gpu", "generate_shard_gpu"}
+    assert forecast_gpu == profile_gpu == gpu_rules
     assert not set(table.index[table["device"] == "cpu"]) & profile_gpu  # no CPU rule asks for one
     assert "gpu" not in profile["default-resources"]
 

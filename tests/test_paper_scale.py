@@ -134,6 +134,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     trainable = [g for g in gens if g in ("samplernn", "ddsp")]
     models = trainable + [g for g in gens if g == "jukebox"]  # their resources ask for a GPU
     variants = 1 + len(gens)
+    shards = [(cfg["generators"][g] or {}).get("gen_shards", 1) for g in models]
     jobs = {
         "check_audio": n_splits,  # one early audio check per split
         "list_rejected": n_sets,
@@ -145,7 +146,9 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         # train and main sources in feature_shards jobs each, validation in one
         "ddsp_feature_shard": n_sets * (2 * cfg["generators"]["ddsp"]["feature_shards"] + 1),
         "generate_clips": len(controls) * n_sets,
-        "generate_clips_gpu": len(models) * n_sets,
+        "generate_clips_gpu": len(models) * n_sets,  # sharded ones: the gather of their shards
+        # a generator with gen_shards > 1 (SampleRNN, Jukebox) makes each run in that many jobs
+        "generate_shard_gpu": n_sets * sum(n for n in shards if n > 1),
         "mel_generated": len(gens) * n_sets,
         "make_train_manifest": len(gens) * n_sets,
         "train_classifier": variants * n_sets * n_trials,
@@ -184,8 +187,8 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     assert table == expected_jobs(CONFIG)
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks,
     # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets),
-    # + 2 controls checks
-    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2
+    # + 2 controls checks, + 48 generation shards (SampleRNN 8 and Jukebox 16 per run; 2 sets)
+    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 48
     assert "download" not in proc.stdout  # fetching the audio is opt-in
 
 

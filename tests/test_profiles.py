@@ -14,7 +14,7 @@ from helpers import REPO, planned_resources, snakemake
 
 pytestmark = pytest.mark.workflow  # a real paper-scale dry-run
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
-GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu"}
+GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu", "generate_shard_gpu"}
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from augeval.controls_check import controls_of
 from augeval.generators import variant_display_names, with_defaults
 from augeval.generators.ddsp_shards import SHARD_KEYS as DDSP_SHARD_KEYS
 from augeval.generators.ddsp_shards import shard_count as ddsp_shard_count
+from augeval.generators.gen_shards import shard_count as gen_shard_count
 from augeval.generators.registry import (
     REGISTRY,
     generator_resources,
@@ -74,6 +75,12 @@ GPU_GENERATORS = [
     if generator_resources(KIND[g], config["generators"][g])["gpu"] > 0
 ]
 CPU_GENERATORS = [g for g in GENERATORS if g not in GPU_GENERATORS]
+# Generators whose runs are made by gen_shards generate_shard jobs, which generate_clips gathers.
+GEN_SHARDS = {
+    g: gen_shard_count(config["generators"][g] or {}, f"generators.{g}")
+    for g in GENERATORS
+}
+SHARDED_GENERATORS = [g for g in GENERATORS if GEN_SHARDS[g] > 1]
 VARIANTS = ["baseline"] + GENERATORS
 # Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
 HOLDOUT_ORACLES = [
@@ -431,6 +438,23 @@ def get_generator_training_inputs(wildcards):
 
 
 def get_generation_inputs(wildcards):
+    """A sharded generator's run: its shards' manifests; else what one job generates from."""
+    g, labelset, run = wildcards.generator, wildcards.labelset, wildcards.run
+    if g in SHARDED_GENERATORS:
+        return {
+            "shards": [
+                f"results/generated/{g}/{labelset}/{run}/shards/shard-{s}.tsv"
+                for s in range(GEN_SHARDS[g])
+            ]
+        }
+    return get_generation_source_inputs(wildcards)
+
+
+def get_generation_shard_count(wildcards):
+    return GEN_SHARDS[wildcards.generator]
+
+
+def get_generation_source_inputs(wildcards):
     """The run's sources, plus what the kind declares: a checkpoint, the sources' features."""
     g, labelset, run = wildcards.generator, wildcards.labelset, wildcards.run
     spec = generator_spec(g)
@@ -861,6 +885,7 @@ def get_forecast_plan():
         "demo_samples": DEMO_SAMPLES,
         "gpu_generators": GPU_GENERATORS,
         "cpu_generators": CPU_GENERATORS,
+        "gen_shards": GEN_SHARDS,
         "variants": VARIANTS,
         "holdout": bool(ORACLE_HOLDOUT),
         "run_fractions": {r: run_fraction(r) for r in GENERATION_RUNS},

@@ -113,6 +113,51 @@ use rule generate_clips as generate_clips_gpu with:
         gpu=get_generator_resource("gpu"),
 
 
+# A generator with gen_shards > 1 makes each run in gen_shards jobs, each a contiguous block of
+# whole batches of the run's sources (augeval.generators.gen_shards); generate_clips then gathers
+# their manifests into the run's manifest (the same bytes as one job's). The GPU twin as above.
+rule generate_shard:
+    input:
+        unpack(get_generation_source_inputs),
+    output:
+        "results/generated/{generator}/{labelset}/{run}/shards/shard-{shard}.tsv",
+    log:
+        "logs/generators/generate_shard/{generator}_{labelset}_{run}_{shard}.log",
+    benchmark:
+        "benchmarks/generators/generate_shard/{generator}_{labelset}_{run}_{shard}.tsv"
+    wildcard_constraints:
+        generator=one_of([g for g in CPU_GENERATORS if g in SHARDED_GENERATORS])
+        or "NO_CPU_SHARDED",
+        run=one_of(GENERATION_RUNS),
+        shard=r"\d+",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: get_generator_threads
+    resources:
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+    params:
+        generator=get_generator_config,
+        kind=get_generator_kind,
+        labels=config["labels"],
+        seed=config["seed"],
+        n_shards=get_generation_shard_count,
+    script:
+        "../scripts/generate_clips.py"
+
+
+use rule generate_shard as generate_shard_gpu with:
+    wildcard_constraints:
+        generator=one_of([g for g in GPU_GENERATORS if g in SHARDED_GENERATORS])
+        or "NO_GPU_SHARDED",
+        run=one_of(GENERATION_RUNS),
+        shard=r"\d+",
+    resources:
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+        gpu=get_generator_resource("gpu"),
+
+
 # The demo's stand-in for clips made elsewhere (a samples generator with demo_clips:).
 rule make_demo_samples:
     output:
