@@ -165,3 +165,35 @@ def test_killed_generation_shard_resumes_per_batch_with_the_same_output(model, t
     clean_text = (tmp_path / "clean.tsv").read_text().replace(str(tmp_path / "clean"), str(out))
     assert (tmp_path / "resumed.tsv").read_text() == clean_text
     assert _wavs(resumed) == _wavs(clean)
+
+
+def test_jukebox_shards_make_the_one_job_clips(tmp_path):
+    """The tiny random Jukebox: each batch's seed is its index in the whole run, so shards of
+    whole batches make the same clips as one job."""
+    import numpy as np
+    import soundfile as sf
+    from test_jukebox import SR
+    from test_jukebox import TINY as JUKEBOX
+
+    from augeval.generators import make_generator
+    from augeval.generators.base import GenerateJob
+
+    rows = []
+    for k in range(3):
+        path = tmp_path / f"track{k}.wav"
+        t = np.arange(2 * SR) / SR
+        sf.write(path, 0.4 * np.sin(2 * np.pi * (150 + 90 * k) * t), SR)
+        rows.append(dict(clip_id=f"jb_{k}", track_id=f"t{k}", path=str(path), offset_s=0.25,
+                         source_seconds=0.256, drawn_class="a", labels="a"))  # fmt: skip
+    sources = pd.DataFrame(rows)
+    cfg = {**JUKEBOX, "gen_batch_size": 1}
+    gen = make_generator("jukebox")
+    one = gen.generate(GenerateJob("jukebox", "emotion", cfg, sources, tmp_path / "one", seed=3))
+    parts = []
+    for s in range(2):  # batches 0-1 and 2
+        job = GenerateJob("jukebox", "emotion", cfg, sources, tmp_path / "sharded", seed=3)
+        job.rows = shard_rows(len(sources), 1, 2, s)
+        parts.append(gen.generate(job))
+    sharded = pd.concat(parts, ignore_index=True)
+    assert list(sharded["track_id"]) == list(one["track_id"])
+    assert _wavs(sharded) == _wavs(one)
