@@ -294,3 +294,57 @@ def test_a_rule_with_limits_per_generator_reports_its_tightest_job():
         48,
         False,
     )
+
+
+def _forecast_with(tmp_path, config: dict, plan: dict, units: list) -> pd.DataFrame:
+    costs_file = tmp_path / "costs.yaml"
+    costs_file.write_text(yaml.safe_dump({"units": units}))
+    rules, _, _ = forecast(config, plan, _write_metadata(tmp_path), Costs.from_yaml(costs_file))
+    return rules.set_index("rule")
+
+
+def test_generation_shards_and_their_gather(tmp_path):
+    plan = PLAN | {"gen_shards": PLAN["gen_shards"] | {"samplernn": 5}}
+    rules = _forecast_with(tmp_path, CONFIG, plan, COSTS)
+    # 96 samplernn clips in batches of 4: 24 batches, 5 shards of 5, 5, 5, 5, 4 batches
+    per_batch = 2 * 1000 * SRNN_STEP  # clip seconds x sample rate steps
+    assert rules.loc["generate_shard_gpu", "jobs"] == 5
+    assert rules.loc["generate_shard_gpu", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 5 * per_batch
+    )
+    assert rules.loc["generate_shard_gpu", "forecast_hours_total"] == pytest.approx(
+        hours(5 * OVERHEAD + 24 * per_batch)
+    )
+    # generate_clips_gpu: samplernn's gather (start-up only) and ddsp's one job
+    ddsp = OVERHEAD + 2 * math.ceil(95 / 4) * DDSP_EX / 3
+    assert rules.loc["generate_clips_gpu", "jobs"] == 2
+    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(OVERHEAD + ddsp)
+
+
+@pytest.mark.parametrize("levels", ["top", "all"])
+def test_jukebox_costs_only_the_levels_it_samples(tmp_path, levels):
+    level_cost = {"level2": 10.0, "level1": 100.0, "level0": 1000.0}
+    units = COSTS + [
+        _unit(f"jukebox_{lv}_s_per_generated_second[5b]", "gpu", v, estimated=True,
+              reference={"gen_batch_size": 3, "sample_rate": 44100},
+              scaling={"sample_rate": 1})
+        for lv, v in level_cost.items()
+    ]  # fmt: skip
+    config = CONFIG | {
+        "generators": {
+            "jukebox": {"clip_seconds": 10, "prime_seconds": 2, "model": "5b",
+                        "gen_batch_size": 3, "levels": levels, "sample_rate": 44100},
+        }
+    }  # fmt: skip
+    plan = PLAN | {
+        "kinds": {"jukebox": "jukebox"}, "trainable": [], "featured": [],
+        "gpu_generators": ["jukebox"], "cpu_generators": [],
+        "variants": ["baseline", "jukebox"], "gen_shards": {"jukebox": 1},
+        "generator_resources": {"jukebox": {"runtime": 60, "gpu": 1}},
+    }  # fmt: skip
+    rules = _forecast_with(tmp_path, config, plan, units)
+    # 10 clips of 10 s per class (95 s each), 20 in batches of 3: 7 batches of 8 generated s
+    sampled = level_cost["level2"] if levels == "top" else sum(level_cost.values())
+    assert rules.loc["generate_clips_gpu", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 7 * 8 * sampled
+    )
