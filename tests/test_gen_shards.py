@@ -2,6 +2,7 @@
 SampleRNN's shards equal to one job, and a shard killed with SIGKILL that resumes per batch."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -197,3 +198,39 @@ def test_jukebox_shards_make_the_one_job_clips(tmp_path):
     sharded = pd.concat(parts, ignore_index=True)
     assert list(sharded["track_id"]) == list(one["track_id"])
     assert _wavs(sharded) == _wavs(one)
+
+
+@pytest.mark.workflow
+def test_workflow_shards_gather_into_the_unsharded_manifest(tmp_path):
+    """The real rules: gen_shards 3 plans 3 generate_shard jobs and generate_clips gathers
+    them into the same manifest and clips as gen_shards 1."""
+    import copy
+
+    import yaml
+    from helpers import TINY, job_counts, snakemake
+
+    cfg = copy.deepcopy(TINY)
+    cfg["generators"]["samplernn"]["gen_batch_size"] = 2
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    run = tmp_path / "results/generated/samplernn/mood/main"
+    target = str(run.relative_to(tmp_path) / "manifest.tsv")
+    snakemake(tmp_path, "--cores", "2", target)
+    one_manifest = (run / "manifest.tsv").read_bytes()
+    one = pd.read_csv(run / "manifest.tsv", sep="\t")
+    one_wavs = _wavs(one.assign(path=[tmp_path / p for p in one["path"]]))
+    assert len(one) >= 5  # at least 3 batches of 2
+    (run / "manifest.tsv").unlink()
+    shutil.rmtree(run / "wav")
+    shutil.rmtree(run / BATCH_DIR)
+
+    cfg["generators"]["samplernn"]["gen_shards"] = 3
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    dry = snakemake(tmp_path, "-n", "--cores", "2", target)
+    counts = job_counts(dry)
+    assert counts.get("generate_shard_gpu", 0) + counts.get("generate_shard", 0) == 3
+    snakemake(tmp_path, "--cores", "2", target)
+    assert sorted(p.name for p in (run / "shards").glob("*.tsv")) == [
+        f"shard-{s}.tsv" for s in range(3)
+    ]
+    assert (run / "manifest.tsv").read_bytes() == one_manifest
+    assert _wavs(one.assign(path=[tmp_path / p for p in one["path"]])) == one_wavs
