@@ -81,6 +81,7 @@ PLAN = {
     "cas_labelsets": [], "distance_generators": [], "distance_labelsets": [],
     "distance_reference_splits": [], "audio_check_seconds": 60.0,
     "gen_shards": {g: 1 for g in GENERATORS},
+    "gather_resources": {"mem_mb": 2000, "runtime": 30, "threads": 1},
     # train_classifier: a CPU rule here, with a 6 s limit that only the baseline meets
     "rules": {r: CPU_RULE for r in (
         "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
@@ -315,10 +316,15 @@ def test_generation_shards_and_their_gather(tmp_path):
     assert rules.loc["generate_shard_gpu", "forecast_hours_total"] == pytest.approx(
         hours(5 * OVERHEAD + 24 * per_batch)
     )
-    # generate_clips_gpu: samplernn's gather (start-up only) and ddsp's one job
+    # generate_clips_gpu: ddsp's one job; generate_clips: copy's, and samplernn's gather (a
+    # start-up-only CPU job under the gather's 30 min limit)
     ddsp = OVERHEAD + 2 * math.ceil(95 / 4) * DDSP_EX / 3
-    assert rules.loc["generate_clips_gpu", "jobs"] == 2
-    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(OVERHEAD + ddsp)
+    assert rules.loc["generate_clips_gpu", "jobs"] == 1
+    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(ddsp)
+    copy = OVERHEAD + 2 * math.ceil(95 / 10) * 10 * DECODE
+    assert rules.loc["generate_clips", "jobs"] == 2
+    assert rules.loc["generate_clips", "forecast_hours_total"] == hours(copy + OVERHEAD)
+    assert rules.loc["generate_clips", "device"] == "cpu"
 
 
 @pytest.mark.parametrize("levels", ["top", "all"])

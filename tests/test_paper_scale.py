@@ -145,8 +145,9 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "ddsp_features": 3 * n_sets,  # train, validation, sources of the main run
         # train and main sources in feature_shards jobs each, validation in one
         "ddsp_feature_shard": n_sets * (2 * cfg["generators"]["ddsp"]["feature_shards"] + 1),
-        "generate_clips": len(controls) * n_sets,
-        "generate_clips_gpu": len(models) * n_sets,  # sharded ones: the gather of their shards
+        # a sharded generator's generate_clips is the CPU gather of its shards
+        "generate_clips": (len(controls) + sum(n > 1 for n in shards)) * n_sets,
+        "generate_clips_gpu": sum(n == 1 for n in shards) * n_sets,
         # a generator with gen_shards > 1 (SampleRNN, Jukebox) makes each run in that many jobs
         "generate_shard_gpu": n_sets * sum(n for n in shards if n > 1),
         "mel_generated": len(gens) * n_sets,

@@ -462,26 +462,30 @@ class _Planner:
         return int(self.p["gen_shards"][generator])
 
     def _generate(self, rule: str, generators: list[str], shards: bool = False):
-        """One job per run (``shards`` False: the run's generation, or the gather of a sharded
-        generator's shards), or (``shards`` True) one per shard of a sharded generator's runs,
-        each a block of whole batches as :func:`augeval.generators.gen_shards.shard_batches`
-        cuts them."""
+        """One job per run of each of ``generators`` that is not sharded (``shards`` False), or
+        (``shards`` True) one per shard of a sharded generator's runs, each a block of whole
+        batches as :func:`augeval.generators.gen_shards.shard_batches` cuts them."""
         out = []
         for g, ls, run in self.w.generation_jobs():
-            if g not in generators:
-                continue
             n_shards = self.gen_shards(g)
-            if n_shards > 1 and not shards:  # the gather: start-up only
-                out.append(self.job(rule, self.cost(rule, g), g, owner=g))
-                continue
-            if n_shards == 1 and shards:
+            if g not in generators or (n_shards > 1) != shards:
                 continue
             n = self.w.n_clips(g, ls, run)
-            batch = _batch_size(self.w.gen_cfg(g))
-            for n_batches in shard_batches(math.ceil(n / batch), n_shards):
+            for n_batches in shard_batches(math.ceil(n / _batch_size(self.w.gen_cfg(g))), n_shards):
                 cost = self.cost(rule, g)
                 self._add_generation(cost, g, n, n_batches)
                 out.append(self.job(rule, cost, g, owner=g))
+        return out
+
+    def gathers(self):
+        """generate_clips of a sharded generator: the gather of its shards, a short CPU job
+        with ``gather_resources`` whatever the generator's own resources."""
+        limit = self.p["gather_resources"]["runtime"]
+        out = []
+        for g, _, _ in self.w.generation_jobs():
+            if self.gen_shards(g) > 1:
+                cost = _Cost(self.costs, "cpu").add(1, "job_overhead_s", "cpu")
+                out.append(Job("generate_clips", "cpu", cost.seconds, limit, cost.estimated, g))
         return out
 
     def _add_generation(self, cost: _Cost, g: str, n: int, n_batches: int) -> None:
@@ -514,7 +518,7 @@ class _Planner:
             cost.estimated |= kind == "command"  # the outside program's own cost is unknown
 
     def generate_clips(self):
-        return self._generate("generate_clips", self.p["cpu_generators"])
+        return self._generate("generate_clips", self.p["cpu_generators"]) + self.gathers()
 
     def generate_clips_gpu(self):
         return self._generate("generate_clips_gpu", self.p["gpu_generators"])

@@ -81,6 +81,12 @@ GEN_SHARDS = {
     for g in GENERATORS
 }
 SHARDED_GENERATORS = [g for g in GENERATORS if GEN_SHARDS[g] > 1]
+# generate_clips for a sharded generator only concatenates its shards' manifests: a short CPU
+# job, not the generator's (GPU, hours) resources.
+GATHER_RESOURCES = {"mem_mb": 2000, "runtime": 30, "threads": 1}
+# The generators generate_clips runs (on CPUs), and those generate_clips_gpu runs.
+CLIPS_CPU = CPU_GENERATORS + [g for g in GPU_GENERATORS if g in SHARDED_GENERATORS]
+CLIPS_GPU = [g for g in GPU_GENERATORS if g not in SHARDED_GENERATORS]
 VARIANTS = ["baseline"] + GENERATORS
 # Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
 HOLDOUT_ORACLES = [
@@ -358,6 +364,19 @@ def get_generator_resources(wildcards):
 
 def get_generator_resource(key):
     return lambda wildcards: get_generator_resources(wildcards)[key]
+
+
+def get_generation_resource(key):
+    """generate_clips: a sharded generator's gather is small (GATHER_RESOURCES)."""
+
+    def resource(wildcards):
+        if wildcards.generator in SHARDED_GENERATORS:
+            return GATHER_RESOURCES[key]
+        if key == "threads":
+            return get_generator_threads(wildcards)
+        return get_generator_resources(wildcards)[key]
+
+    return resource
 
 
 def get_generator_threads(wildcards):
@@ -886,6 +905,7 @@ def get_forecast_plan():
         "gpu_generators": GPU_GENERATORS,
         "cpu_generators": CPU_GENERATORS,
         "gen_shards": GEN_SHARDS,
+        "gather_resources": GATHER_RESOURCES,
         "variants": VARIANTS,
         "holdout": bool(ORACLE_HOLDOUT),
         "run_fractions": {r: run_fraction(r) for r in GENERATION_RUNS},
