@@ -2,8 +2,9 @@
 
 A mel-spectrogram of shape ``(n_mels, T)`` is cut into ``T // chunk_frames`` chunks. Each chunk
 goes through a small colour adapter (BatchNorm + two 1x1 convolutions turning one channel into
-three), a torchvision MobileNetV2 ``features`` backbone and two more convolutions, then a global
-max pool gives one 256-d vector per chunk. Two heads read these vectors:
+three), torchvision's MobileNetV2 ``features`` backbone (rebuilt without torchvision, see
+:mod:`augeval.classifier.mobilenet`) and two more convolutions, then a global max pool gives
+one 256-d vector per chunk. Two heads read these vectors:
 
 * head A: the chunk sequence plus a sinusoidal positional encoding goes through a small BERT-style
   (post-norm) transformer encoder; the first token is pooled (Linear + tanh) and classified;
@@ -26,9 +27,13 @@ from urllib.parse import urlparse
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import Tensor, nn
 
+from augeval.classifier.mobilenet import (
+    IMAGENET_WEIGHTS_URL,
+    last_channels,
+    mobilenet_v2_features,
+)
 from augeval.errors import CheckpointError, ConfigError
 
 __all__ = [
@@ -45,7 +50,7 @@ _BERT_INIT_STD = 0.02
 
 def imagenet_weights_path() -> Path:
     """Where torchvision's ImageNet MobileNetV2 weight file is expected: the torch hub cache."""
-    url = torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1.url
+    url = IMAGENET_WEIGHTS_URL
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
 
 
@@ -236,10 +241,9 @@ class MoodClassifier(nn.Module):
             nn.Conv2d(10, 3, kernel_size=1),
             nn.ReLU(inplace=True),
         )
-        mobilenet = torchvision.models.mobilenet_v2(weights=None, width_mult=width_mult)
-        self.features = mobilenet.features
+        self.features = mobilenet_v2_features(width_mult)  # torchvision's, see its module
         self.reduce = nn.Sequential(
-            nn.Conv2d(mobilenet.last_channel, 512, kernel_size=3, padding=out_conv_padding),
+            nn.Conv2d(last_channels(width_mult), 512, kernel_size=3, padding=out_conv_padding),
             nn.ReLU(inplace=True),
             nn.Conv2d(512, hidden, kernel_size=1),
             nn.ReLU(inplace=True),
@@ -292,7 +296,7 @@ class MoodClassifier(nn.Module):
                 )
             path = imagenet_weights_path()
             if not path.is_file():
-                url = torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1.url
+                url = IMAGENET_WEIGHTS_URL
                 raise CheckpointError(
                     f"ImageNet MobileNetV2 weights not found at {str(path)!r} (no network access "
                     f"is attempted). On a machine with internet, download {url} and copy it to "
