@@ -365,3 +365,33 @@ def test_max_steps_stops_mid_epoch_and_validates_that_epoch(corpus, tmp_path):
     history = load_checkpoint(ckpt)["history"]
     assert [(h["epoch"], h["step"]) for h in history] == [(1, 2), (2, 3)]
     assert "val_loss" in history[-1]  # the cut epoch is the last: validated like any last epoch
+
+
+def test_paper_model_z_reverb_crepe_trains_and_reconstructs(corpus, tmp_path):
+    """The paper preset's switches together (z encoder, learned reverb, CREPE f0; CREPE tiny for
+    the CPU): features cache, training lowers the loss, and the kept weights reconstruct the
+    held-out tones better than the untrained model and than noise at their RMS."""
+    _, train, val = corpus
+    cfg = CFG | {"f0_method": "crepe", "crepe_model": "tiny", "crepe_batch_size": 256}
+    cfg |= {"use_z": True, "z_dim": 4, "n_mfcc": 13, "reverb": True, "reverb_seconds": 0.25}
+    cfg |= {"epochs": 12}
+    cache_features(train, cfg, tmp_path / "train.npz")
+    cache_features(val, cfg, tmp_path / "validation.npz")
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    DDSPGenerator().fit(fit_job(train, val, cfg, ckpt, 5, tmp_path))
+    checkpoint = load_checkpoint(ckpt)
+    history = checkpoint["history"]
+    assert history[-1]["loss"] < 0.7 * history[0]["loss"], history
+    assert any(k.startswith("encoder.") for k in checkpoint["model"])
+    assert any(k.startswith("reverb.") for k in checkpoint["model"])
+    rcfg = resolve_config(cfg)
+    clips = load_clip_set(val, rcfg, tmp_path / "validation.npz", "validation")
+    trained = spectral_loss_of(model_from_checkpoint(checkpoint), clips, rcfg, "cpu", 1)
+    torch.manual_seed(0)
+    untrained = spectral_loss_of(build_model(rcfg).eval(), clips, rcfg, "cpu", 1)
+    target = torch.from_numpy(clips.audio)
+    rms = target.pow(2).mean(1, keepdim=True).sqrt()
+    noise = torch.randn(target.shape, generator=torch.Generator().manual_seed(0)) * rms
+    noise_loss = float(multiscale_spectral_loss(noise, target, rcfg["fft_sizes"]))
+    # measured: train loss 21.1 -> 6.3; held-out trained 7.6, untrained 18.6, noise 19.6
+    assert trained < 0.7 * untrained and trained < 0.7 * noise_loss, (trained, untrained)

@@ -121,10 +121,23 @@ EXPECTED = {
 }
 CLASSIFIER = {
     "epoch_size": "all",
-    "augment": {"resized_crop_p": 0.0, "specaugment_p": 0.0, "mixup": False, "mixup_alpha": 1.0},
+    "augment": {
+        "resized_crop_p": 0.0,
+        "specaugment_p": 0.0,
+        "mixup": False,
+        "mixup_alpha": 1.0,
+        "resized_crop_scope": "chunk",
+        "mixup_style": "batch",
+    },  # fmt: skip
+    "eval_augment": "none",
+    "out_conv_padding": 1,
+    "selection_head": "mean",
+    "reload_best": "phase",
+    "keep_sgd_optimizer": False,
     "checkpoint_every": 1,
     "checkpoint_minutes": 30.0,
     "bn_batches": 100,
+    "bn_sample": "first",
     "predict_runtime": 60,
     "threads": 1,
     "device": "auto",
@@ -149,7 +162,10 @@ def test_classifier_defaults_are_the_ones_the_workflow_always_used():
     assert typed(phase) == typed({"optimizer": "sgd"} | PHASE)
     # an augment block that is given gets each key's own default
     given = config_schema.fill({"augment": {}}, "classifier")["augment"]
-    assert given == {"resized_crop_p": 0.33, "specaugment_p": 0.5, "mixup": True, "mixup_alpha": 1}
+    assert given == {
+        "resized_crop_p": 0.33, "specaugment_p": 0.5, "mixup": True, "mixup_alpha": 1,
+        "resized_crop_scope": "chunk", "mixup_style": "batch",
+    }  # fmt: skip
 
 
 def test_code_constants_that_mirror_a_default_agree_with_the_schema():

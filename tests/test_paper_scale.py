@@ -164,6 +164,11 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "make_table1": 1,
         "all": 1,
     }
+    if "equal_steps" in cfg:  # Table III's equal-steps block: each generator trained again
+        equal = cfg["equal_steps"].get("generators", gens)
+        equal_sets = len(cfg["equal_steps"].get("labelsets", cfg["labelsets"]))
+        for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
+            jobs[rule] += len(equal) * equal_sets * n_trials  # the baseline is reused
     if "distance" in cfg:  # beyond the paper: embeddings of the baseline, no training
         jobs |= {
             "embed_clips": n_sets * n_trials,
@@ -188,8 +193,12 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     assert table == expected_jobs(CONFIG)
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks,
     # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets),
-    # + 2 controls checks, + 48 generation shards (SampleRNN 8 and Jukebox 16 per run; 2 sets)
-    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 48
+    # + 2 controls checks, + 60 for the equal-steps block (5 generators x 2 sets x 2 trials = 20
+    # trainings, each predicted and scored: 3 x 20; no train manifest of its own: main's),
+    # + 48 generation shards (SampleRNN 8 and Jukebox 16 per run; 2 sets)
+    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 60 + 48
+    assert runs_of(proc.stdout, "train_classifier") == {"main": 6 * 2 * 2, "equal-steps": 20}
+    assert "equal-steps" not in runs_of(proc.stdout, "make_train_manifest")
     assert "download" not in proc.stdout  # fetching the audio is opt-in
 
 
@@ -221,6 +230,7 @@ def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
     assert dict(generated) == per_run
     assert runs_of(out, "mel_generated") == per_run
     trained = {"main": (1 + n_gens) * n_sets * n_trials, "cas": n_gens * n_sets * n_trials}
+    trained["equal-steps"] = n_gens * n_sets * n_trials  # the paper config's equal_steps: {}
     trained |= {run: n * n_trials for run, n in sweep.items()}
     for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
         assert runs_of(out, rule) == trained, rule

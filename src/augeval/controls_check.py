@@ -38,6 +38,19 @@ EXPECTATIONS = {
     "copy": ("not_below", "copy not below baseline"),
     "noise": ("not_above", "noise not above baseline"),
 }
+
+# Table III's TSV names the block of each row (column ``block``): the main rows, or a
+# sensitivity block such as ``equal_steps`` (augeval.tables.build_table3_blocks).
+MAIN_BLOCK = "main"
+
+
+def main_rows(table3: pd.DataFrame) -> pd.DataFrame:
+    """Table III's main rows (all rows of a table without a ``block`` column)."""
+    if "block" not in table3.columns:
+        return table3
+    return table3[table3["block"] == MAIN_BLOCK]
+
+
 CHECKED = (("roc_auc", "macro"), ("pr_auc", "macro"))  # (metric, average) of Table III rows
 COLUMNS = [
     "expectation",
@@ -101,6 +114,7 @@ def check_controls(
     """One row per (control, checked metric) of ``controls`` = ``{variant: kind}`` (see
     :func:`controls_of`), columns :data:`COLUMNS`, from Table III's long table."""
     rows = []
+    table3 = main_rows(table3)  # a sensitivity block's rows are not the controls' evidence
     for control, kind in controls.items():
         direction, expectation = EXPECTATIONS[kind]
         for metric, average in CHECKED:

@@ -552,14 +552,27 @@ class _Planner:
                     out.append((ls, g, n_real + self.w.n_clips(g, ls, run), n_real))
         for g, ls in self.cas_pairs():
             out.append((ls, g, self.w.n_clips(g, ls, "main"), 0))
+        return out + self.equal_steps_runs()
+
+    def equal_steps_runs(self):
+        """Table III's equal-steps block: main's train rows again, trained with epoch_size
+        real (the last runs of :meth:`classifier_runs`)."""
+        out = []
+        for ls in self.p.get("equal_steps_labelsets", []):
+            n_real = len(self.w.manifests[ls]["train"])
+            for g in self.p.get("equal_steps_generators", []):
+                out.append((ls, g, n_real + self.w.n_clips(g, ls, "main"), n_real))
         return out
 
     def train_classifier(self):
         k, params = self.c["classifier"], self.classifier_params()
         epochs = sum(int(p["epochs"]) for p in k["schedule"])
         out = []
-        for ls, variant, n_rows, n_real in self.classifier_runs():
-            per_epoch = n_rows if k["epoch_size"] == "all" or n_real == 0 else n_real
+        runs = self.classifier_runs()
+        first_equal = len(runs) - len(self.equal_steps_runs())
+        for i, (ls, variant, n_rows, n_real) in enumerate(runs):
+            epoch_size = "real" if i >= first_equal else k["epoch_size"]
+            per_epoch = n_rows if epoch_size == "all" or n_real == 0 else n_real
             n_val = len(self.w.manifests[ls]["validation"])
             bn = min(int(k["bn_batches"]) * int(k["batch_size"]), n_rows)
             for _ in range(self.p["trials"]):
@@ -623,7 +636,9 @@ class _Planner:
         out = []
         for ls in self.p["labelsets"]:
             n_test, n_classes = len(self.w.manifests[ls]["test"]), len(self.w.classes[ls])
-            evaluations = n_boot * len(self.p["variants"]) * self.p["trials"]
+            equal = self.p.get("equal_steps_generators", [])  # the equal-steps block's
+            n_equal = len(equal) if ls in self.p.get("equal_steps_labelsets", []) else 0
+            evaluations = n_boot * (len(self.p["variants"]) + n_equal) * self.p["trials"]
             cost = self.cost("make_table3").add(
                 evaluations * n_test * n_classes, "bootstrap_s_per_track_class"
             )

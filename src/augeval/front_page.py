@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from augeval.controls_check import main_rows
 from augeval.errors import DataError
 from augeval.metrics import METRICS
 from augeval.tables import ALPHA
@@ -53,6 +54,7 @@ def headline(
     missing = [c for c in need if c not in table.columns]
     if missing:
         raise DataError(f"Table III TSV lacks column(s) {missing}; rerun make_table3")
+    table = main_rows(table)  # the verdict is the main rows' (a sensitivity block is extra)
     rows = table[(table["metric"] == m.family) & (table["average"] == m.average)]
     if rows.empty:
         raise DataError(f"Table III TSV has no {metric} rows (report.headline_metric)")

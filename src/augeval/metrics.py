@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 AVERAGES = ("macro", "micro")
 FITTED_MODES = ("test", "validation")  # the split the F1-optimal thresholds are fitted on
@@ -41,7 +40,19 @@ ARGMAX = "argmax"  # the paper's rule: top-1 class against the first true class,
 THRESHOLD_MODES = (*FITTED_MODES, ARGMAX)  # every decision mode (``tables.f1_thresholds``)
 NO_THRESHOLDS = "none"  # the ``thresholds`` value of a ranking metric's row
 
-_RANKING_SCORES = {"roc_auc": skm.roc_auc_score, "pr_auc": skm.average_precision_score}
+_RANKING_SCORES = {"roc_auc": "roc_auc_score", "pr_auc": "average_precision_score"}  # sklearn
+
+
+def _skm():
+    """``sklearn.metrics``, imported on first use: a job that only predicts (and imports this
+    module through the classifier) does not pay scikit-learn's import (~1 s)."""
+    from sklearn import metrics
+
+    return metrics
+
+
+def _ranking_score(family: str):
+    return getattr(_skm(), _RANKING_SCORES[family])
 _DECISION_PART = {"precision": 0, "recall": 1, "f1": 2}  # of precision_recall_fscore_support
 _LABELS = {  # a family's name in tables
     "roc_auc": "ROC-AUC",
@@ -152,7 +163,7 @@ def f1_optimal_thresholds(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     for j in range(y_true.shape[1]):
         if not y_true[:, j].any():
             continue
-        precision, recall, cut = skm.precision_recall_curve(y_true[:, j], scores[:, j])
+        precision, recall, cut = _skm().precision_recall_curve(y_true[:, j], scores[:, j])
         with np.errstate(invalid="ignore", divide="ignore"):
             f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
         thresholds[j] = cut[min(int(np.argmax(f1)), len(cut) - 1)]
@@ -210,7 +221,7 @@ def compute(
     y_true = np.asarray(y_true, dtype=bool)
     scores = np.asarray(scores)
     if metric.ranking:
-        score = _RANKING_SCORES[metric.family]
+        score = _ranking_score(metric.family)
         if metric.average == "micro":
             flat = y_true.ravel()
             return float(score(flat, scores.ravel())) if flat.any() and not flat.all() else np.nan
@@ -220,7 +231,7 @@ def compute(
         if thresholds != ARGMAX:
             raise ValueError(f"thresholds {thresholds!r}: an array, or {ARGMAX!r}")
         true_class, predicted_class = argmax_decisions(y_true, scores)
-        parts = skm.precision_recall_fscore_support(
+        parts = _skm().precision_recall_fscore_support(
             true_class, predicted_class, average=metric.average, zero_division=0
         )
         return float(parts[_DECISION_PART[metric.family]])
@@ -230,7 +241,7 @@ def compute(
         predicted = scores
     else:
         raise ValueError(f"{name} needs thresholds, or boolean decisions as scores")
-    parts = skm.precision_recall_fscore_support(
+    parts = _skm().precision_recall_fscore_support(
         y_true, predicted, average=metric.average, zero_division=0
     )
     return float(parts[_DECISION_PART[metric.family]])
@@ -240,7 +251,7 @@ def class_values(family: str, y_true: np.ndarray, scores: np.ndarray) -> np.ndar
     """``(n_classes,)`` values of the ranking metric ``family`` per class (NaN if undefined)."""
     if family not in RANKING_FAMILIES:
         raise ValueError(f"per-class metric {family!r}; allowed: {', '.join(RANKING_FAMILIES)}")
-    score = _RANKING_SCORES[family]
+    score = _ranking_score(family)
     y_true, scores = np.asarray(y_true, dtype=bool), np.asarray(scores)
     ok = defined_classes(y_true)
     return np.array(

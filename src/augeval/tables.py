@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from augeval.controls_check import summary_line
+from augeval.controls_check import MAIN_BLOCK, main_rows, summary_line
 from augeval.metrics import (
     ARGMAX,
     METRICS,
@@ -130,6 +130,140 @@ def build_table3(
     return pd.DataFrame(rows)
 
 
+EQUAL_STEPS = "equal_steps"  # the block of variants retrained with classifier.epoch_size: real
+BLOCK_TITLES = {EQUAL_STEPS: "equal optimiser steps (`epoch_size: real`)"}
+
+
+def block_key(block: str, variant: str) -> str:
+    """A variant's key among the bootstrap's runs: its name in the main block, else
+    ``{block}:{variant}`` (the same generator trained under another protocol)."""
+    return variant if block == MAIN_BLOCK else f"{block}:{variant}"
+
+
+def build_table3_blocks(
+    blocks: dict[str, dict[str, list[pd.DataFrame]]],
+    boot: TrialBootstrap | None = None,
+    *,
+    thresholds: str | list[str] | tuple[str, ...] = "test",
+    baseline: str = "baseline",
+) -> pd.DataFrame:
+    """:func:`build_table3` per block, with a ``block`` column first: ``blocks[block][variant]``
+    holds the trial metric tables; block ``main`` holds the baseline. Every other block's
+    variants are compared with the main block's baseline (``diff``, ``rel_change``, ``p_hier``,
+    ...), on the same bootstrap draws; ``boot``'s runs are keyed by :func:`block_key`. A
+    sensitivity block has no baseline row of its own (it reuses the main one)."""
+    if MAIN_BLOCK not in blocks:
+        raise ValueError(f"no {MAIN_BLOCK!r} block among {sorted(blocks)}")
+    base = blocks[MAIN_BLOCK]
+    if baseline not in base:
+        raise ValueError(f"no {baseline!r} variant in the {MAIN_BLOCK!r} block")
+    parts = []
+    for block, metrics in blocks.items():
+        if block == MAIN_BLOCK:
+            table = build_table3(metrics, boot, thresholds=thresholds, baseline=baseline)
+        elif not metrics:
+            continue
+        else:
+            if baseline in metrics:
+                raise ValueError(f"block {block!r} reuses the main baseline; it has its own")
+            keyed = {baseline: base[baseline]} | {
+                block_key(block, v): tables for v, tables in metrics.items()
+            }
+            table = build_table3(keyed, boot, thresholds=thresholds, baseline=baseline)
+            table = table[table["variant"] != baseline].copy()
+            table["variant"] = table["variant"].str.removeprefix(f"{block}:")
+        table.insert(0, "block", block)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _cell(r: pd.Series) -> str:
+    """A Table III cell: mean ± std, **bold** for the highlight, † for p_hier < 0.05, the CI."""
+    text = f"{r['mean']:.4f} ± {r['std']:.4f}"
+    if r["highlight"]:
+        text = f"**{text}**"
+    if r["significant"]:
+        text += " †"
+    if np.isfinite(r["ci_low"]):
+        text += f"<br>[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+    return text
+
+
+def _diff_cell(r: pd.Series) -> str:
+    text = f"{r['diff']:+.4f}"
+    if np.isfinite(r["diff_ci_low"]):
+        text += f" [{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]"
+    if np.isfinite(r["p_hier"]):
+        text += f", p_hier {r['p_hier']:.3f}" + (" †" if r["significant"] else "")
+    return text
+
+
+def _rows_markdown(table: pd.DataFrame, columns, display_names: dict[str, str]) -> list[str]:
+    lines = []
+    for variant, rows in table.groupby("variant", sort=False):
+        cells = [display_names.get(variant, variant)]
+        for m, mode in columns:
+            pick = (rows["metric"] == m.family) & (rows["average"] == m.average)
+            cells.append(_cell(rows[pick & (rows["thresholds"] == m.key(mode)[2])].iloc[0]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def equal_steps_markdown(
+    table: pd.DataFrame, columns, header: list[str], display_names: dict[str, str]
+) -> list[str]:
+    """The ``equal_steps`` block's section of Table III's MD: its rows as the main table shows
+    them, then each variant's gain over the baseline in the main rows beside its gain at equal
+    optimiser steps, on the ranking metrics (AUCs)."""
+    block = table[table["block"] == EQUAL_STEPS]
+    if block.empty:
+        return []
+    main = main_rows(table)
+    base = main[main["variant"] == "baseline"]
+    lines = [
+        f"#### Sensitivity: {BLOCK_TITLES[EQUAL_STEPS]}",
+        "",
+        "With `classifier.epoch_size: all` (the paper's protocol) an augmented variant's epoch "
+        "holds its generated clips too, so it takes more optimiser steps than the baseline. "
+        "Here each augmented variant is trained again on the same train manifest, seeds and "
+        "schedule with `epoch_size: real`: every epoch draws as many rows (from all of them) "
+        "as real train has, so it takes the baseline's number of steps. The baseline is the "
+        "main rows' own, reused: its epochs hold only real rows, so its steps are equal already. "
+        "Bold, † and the CIs as above, against that baseline.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += _rows_markdown(base, columns, display_names)
+    lines += _rows_markdown(block, columns, display_names)
+    lines += [
+        "",
+        "Gain over the baseline (difference of trial means, two-stage 95 % CI, p_hier): the "
+        "main rows (more steps) beside equal steps. A gain that shrinks to nothing at equal "
+        "steps was extra training, not the generated data.",
+        "",
+        "| variant | metric | gain, main rows | gain, equal steps |",
+        "|---|---|---|---|",
+    ]
+    for variant, rows in block.groupby("variant", sort=False):
+        for m, _ in columns:
+            if not m.ranking:
+                continue
+            pick = (rows["metric"] == m.family) & (rows["average"] == m.average)
+            main_pick = (
+                (main["variant"] == variant)
+                & (main["metric"] == m.family)
+                & (main["average"] == m.average)
+            )
+            if not main_pick.any():
+                continue
+            lines.append(
+                f"| {display_names.get(variant, variant)} | {m.label} | "
+                f"{_diff_cell(main[main_pick].iloc[0])} | {_diff_cell(rows[pick].iloc[0])} |"
+            )
+    return lines + [""]
+
+
 def table3_markdown(
     table: pd.DataFrame,
     labelset: str,
@@ -144,7 +278,8 @@ def table3_markdown(
     below each value. ``display_names`` maps a variant to the name shown (e.g. "jukebox
     (untrained)"); default: the variant itself. Above the table: the controls check's summary
     (``controls``, :func:`augeval.controls_check.check_controls`) and a low-power warning when
-    there are fewer than ``min_trials`` trials."""
+    there are fewer than ``min_trials`` trials. A table of :func:`build_table3_blocks` shows its
+    main rows, then a section per sensitivity block (:func:`equal_steps_markdown`)."""
     display_names = display_names or {}
     n_trials = int(table["n_trials"].max())
     modes = list(dict.fromkeys(table.loc[~table["metric"].isin(RANKING_FAMILIES), "thresholds"]))
@@ -166,20 +301,7 @@ def table3_markdown(
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    for variant, rows in table.groupby("variant", sort=False):
-        cells = [display_names.get(variant, variant)]
-        for m, mode in columns:
-            pick = (rows["metric"] == m.family) & (rows["average"] == m.average)
-            r = rows[pick & (rows["thresholds"] == m.key(mode)[2])].iloc[0]
-            text = f"{r['mean']:.4f} ± {r['std']:.4f}"
-            if r["highlight"]:
-                text = f"**{text}**"
-            if r["significant"]:
-                text += " †"
-            if np.isfinite(r["ci_low"]):
-                text += f"<br>[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += _rows_markdown(main_rows(table), columns, display_names)
     lines += [
         "",
         f"Mean ± standard deviation over {n_trials} trial(s); below: 95 % CI of the trial mean "
@@ -191,6 +313,8 @@ def table3_markdown(
         + _f1_note(modes),
         "",
     ]
+    if "block" in table.columns:
+        lines += equal_steps_markdown(table, columns, header, display_names)
     return "\n".join(lines)
 
 

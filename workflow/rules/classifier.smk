@@ -17,7 +17,7 @@ rule train_classifier:
         runtime=config["classifier"].get("resources", {}).get("runtime", 720),
         gpu=config["classifier"].get("resources", {}).get("gpu", 1),
     params:
-        classifier=config["classifier"],
+        classifier=get_classifier_config,
         labels=config["labels"],
         mel=config["features"],
         seed=config["seed"],

@@ -115,6 +115,8 @@ DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 #   main         the Table III run, at augment.fraction (the ratio sweep's point there too)
 #   frac-<f>     a ratio-sweep point at another fraction (augment.fractions)
 #   cas          train on generated, test on real: a classifier trained on main's clips alone
+#   equal-steps  main's train manifest again, with classifier.epoch_size: real (Table III's
+#                equal-optimiser-steps block; the baseline's steps are equal already: reused)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -160,14 +162,28 @@ CAS_GENERATORS = (
     else []
 )
 CAS_LABELSETS = _beyond_selection("cas", "labelsets", LABELSETS, LABELSETS)
+EQUAL_STEPS_GENERATORS = (
+    _beyond_selection("equal_steps", "generators", GENERATORS, GENERATORS)
+    if "equal_steps" in config
+    else []
+)
+EQUAL_STEPS_LABELSETS = _beyond_selection(
+    "equal_steps", "labelsets", LABELSETS, LABELSETS
+)
+if EQUAL_STEPS_GENERATORS and config["classifier"].get("epoch_size", "all") == "real":
+    raise ValueError(
+        "config equal_steps: classifier.epoch_size is already 'real', so Table III's main rows "
+        "are at equal optimiser steps; remove the equal_steps block (or set epoch_size: all)"
+    )
 
 
 MAIN_RUN = "main"
 CAS_RUN = "cas"
+EQUAL_STEPS_RUN = "equal-steps"
 SWEEP_RUNS = [f"frac-{f}" for f in SWEEP_EXTRA]
-# Runs that plan and generate clips of their own (CAS trains on main's clips).
+# Runs that plan and generate clips of their own (CAS and equal-steps train on main's clips).
 GENERATION_RUNS = [MAIN_RUN] + SWEEP_RUNS
-RUNS = GENERATION_RUNS + [CAS_RUN]
+RUNS = GENERATION_RUNS + [CAS_RUN, EQUAL_STEPS_RUN]
 
 
 def run_fraction(run):
@@ -177,7 +193,12 @@ def run_fraction(run):
 
 def clips_run(run):
     """The run whose generated clips a run trains on."""
-    return MAIN_RUN if run == CAS_RUN else run
+    return MAIN_RUN if run in (CAS_RUN, EQUAL_STEPS_RUN) else run
+
+
+def manifest_run(run):
+    """The run whose train manifest a run's classifier reads (equal-steps: main's, as it is)."""
+    return MAIN_RUN if run == EQUAL_STEPS_RUN else run
 
 
 def one_of(values):
@@ -503,9 +524,15 @@ def is_cas_run(wildcards):
 def get_train_manifest(wildcards):
     if wildcards.variant == "baseline":
         return f"results/data/{wildcards.labelset}/train.tsv"
-    return (
-        f"{augment_dir(wildcards.variant, wildcards.labelset, wildcards.run)}/train.tsv"
-    )
+    run = manifest_run(wildcards.run)
+    return f"{augment_dir(wildcards.variant, wildcards.labelset, run)}/train.tsv"
+
+
+def get_classifier_config(wildcards):
+    """The classifier's settings; the equal-steps run's epochs hold as many rows as real train."""
+    if wildcards.run == EQUAL_STEPS_RUN:
+        return config["classifier"] | {"epoch_size": "real"}
+    return config["classifier"]
 
 
 def get_classifier_features(wildcards):
@@ -599,15 +626,35 @@ def get_pretrained_jukebox_configs():
     }
 
 
-def get_table3_inputs(wildcards):
-    labelset = wildcards.labelset
-    runs = [(v, t) for v in VARIANTS for t in TRIALS]
+def get_equal_steps_generators(wildcards):
+    """The generators of Table III's equal-steps block on this label set ([] = no block)."""
+    if wildcards.labelset not in EQUAL_STEPS_LABELSETS:
+        return []
+    return EQUAL_STEPS_GENERATORS
+
+
+def _table3_run_inputs(labelset, variants, run, prefix=""):
+    runs = [(v, t) for v in variants for t in TRIALS]
     return {
-        "metrics": [metrics_path(labelset, v, MAIN_RUN, t) for v, t in runs],
-        "test": [predictions_path(labelset, v, MAIN_RUN, t, "test") for v, t in runs],
-        "validation": [
-            predictions_path(labelset, v, MAIN_RUN, t, "validation") for v, t in runs
+        f"{prefix}metrics": [metrics_path(labelset, v, run, t) for v, t in runs],
+        f"{prefix}test": [
+            predictions_path(labelset, v, run, t, "test") for v, t in runs
         ],
+        f"{prefix}validation": [
+            predictions_path(labelset, v, run, t, "validation") for v, t in runs
+        ],
+    }
+
+
+def get_table3_inputs(wildcards):
+    """The main run's metrics and predictions (ordered variant, then trial), and the
+    equal-steps run's of the block's generators (equal_steps_*) where it has any."""
+    labelset = wildcards.labelset
+    inputs = _table3_run_inputs(labelset, VARIANTS, MAIN_RUN)
+    equal = get_equal_steps_generators(wildcards)
+    if equal:
+        inputs |= _table3_run_inputs(labelset, equal, EQUAL_STEPS_RUN, "equal_steps_")
+    return inputs | {
         "test_manifest": f"results/data/{labelset}/test.tsv",
         "validation_manifest": f"results/data/{labelset}/validation.tsv",
     }
@@ -914,6 +961,8 @@ def get_forecast_plan():
         "sweep_labelsets": SWEEP_LABELSETS,
         "cas_generators": CAS_GENERATORS,
         "cas_labelsets": CAS_LABELSETS,
+        "equal_steps_generators": EQUAL_STEPS_GENERATORS,
+        "equal_steps_labelsets": EQUAL_STEPS_LABELSETS,
         "distance_generators": DISTANCE_GENERATORS,
         "distance_labelsets": DISTANCE_LABELSETS,
         "distance_reference_splits": get_distance_reference_splits(),

@@ -96,9 +96,12 @@ rule make_table3:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=120,
+        # the paper config's bootstrap: 1000 rounds x 11 arms (6 variants + the equal-steps
+        # block's 5) x 2 trials, ~3.5 h forecast (results/plan/cost_forecast.tsv)
+        runtime=360,
     params:
         variants=VARIANTS,
+        equal_steps=get_equal_steps_generators,
         display_names=get_display_names(),
         trials=len(TRIALS),
         tables=config.get("tables", {}),

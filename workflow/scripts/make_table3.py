@@ -1,5 +1,6 @@
 """Rule make_table3: Table III (baseline vs each generator) with two-stage bootstrap CIs, paired
-tests, the controls check's summary line and per-class deltas. Argmax F1
+tests, the controls check's summary line and per-class deltas, and (``equal_steps``) a block of
+the augmented variants retrained at equal optimiser steps, against the same baseline. Argmax F1
 (``tables.f1_thresholds`` naming ``argmax``) is computed here from the predictions; the per-trial
 metric TSVs hold only the fitted-threshold rows."""
 
@@ -14,15 +15,33 @@ from augeval.metrics import ARGMAX, argmax_metrics, decisions, fit_thresholds, t
 from augeval.predictions import aligned_scores, read_predictions
 from augeval.seeding import derive_seed
 from augeval.stats import bootstrap_trials
-from augeval.tables import build_table3, per_class_table, table3_markdown
+from augeval.tables import (
+    EQUAL_STEPS,
+    MAIN_BLOCK,
+    block_key,
+    build_table3_blocks,
+    per_class_table,
+    table3_markdown,
+)
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 
-def by_variant(paths):
+def by_variant(paths, variants=None):
     """Input lists are expanded variant-major, trial-minor."""
     n = sm.params.trials
-    return {v: paths[k * n : (k + 1) * n] for k, v in enumerate(sm.params.variants)}
+    variants = sm.params.variants if variants is None else variants
+    return {v: paths[k * n : (k + 1) * n] for k, v in enumerate(variants)}
+
+
+def block_inputs(name):
+    """{(block, variant): trial paths} of input list ``name`` (main) and ``equal_steps_{name}``."""
+    out = {(MAIN_BLOCK, v): ps for v, ps in by_variant(getattr(sm.input, name)).items()}
+    equal = sm.params.equal_steps
+    if equal:
+        paths = getattr(sm.input, f"{EQUAL_STEPS}_{name}")
+        out |= {(EQUAL_STEPS, v): ps for v, ps in by_variant(paths, equal).items()}
+    return out
 
 
 def main():
@@ -35,11 +54,11 @@ def main():
     y_val = label_matrix(val_manifest, classes)
 
     metrics = {
-        v: [pd.read_csv(p, sep="\t") for p in ps] for v, ps in by_variant(sm.input.metrics).items()
+        key: [pd.read_csv(p, sep="\t") for p in ps] for key, ps in block_inputs("metrics").items()
     }
-    runs, scores = {}, {}
-    val_paths = by_variant(sm.input.validation)
-    for variant, paths in by_variant(sm.input.test).items():
+    runs, scores = {}, {}  # keyed (block, variant)
+    val_paths = block_inputs("validation")
+    for variant, paths in block_inputs("test").items():
         runs[variant], scores[variant] = [], []
         for test_path, val_path in zip(paths, val_paths[variant], strict=True):
             s = aligned_scores(read_predictions(test_path, classes), test_manifest, classes)
@@ -63,10 +82,14 @@ def main():
 
     n_boot = cfg["n_bootstrap"]
     seed = derive_seed(sm.params.seed, "bootstrap", sm.wildcards.labelset)
-    boot = bootstrap_trials(y, runs, n_boot, seed) if n_boot > 0 else None
-    table = build_table3(metrics, boot, thresholds=modes)
+    keyed = {block_key(*key): r for key, r in runs.items()}
+    boot = bootstrap_trials(y, keyed, n_boot, seed) if n_boot > 0 else None
+    blocks = {}
+    for (block, variant), tables in metrics.items():
+        blocks.setdefault(block, {})[variant] = tables
+    table = build_table3_blocks(blocks, boot, thresholds=modes)
     if not np.isfinite(table["mean"]).all():  # checked before any output is written
-        bad = table.loc[~np.isfinite(table["mean"]), ["variant", "metric", "average"]]
+        bad = table.loc[~np.isfinite(table["mean"]), ["block", "variant", "metric", "average"]]
         raise ValueError(f"non-finite Table III means:\n{bad.to_string(index=False)}")
     names = sm.params.display_names
     table["display_name"] = table["variant"].map(lambda v: names.get(v, v))
@@ -83,7 +106,8 @@ def main():
         min_trials=cfg["min_trials"],
     )
     write_text(sm.output.md, md)
-    per_class = per_class_table(y, scores, classes)
+    main = {v: s for (block, v), s in scores.items() if block == MAIN_BLOCK}
+    per_class = per_class_table(y, main, classes)
     write_tsv(per_class, sm.output.per_class, float_format="%.6f", na_rep="nan")
 
 

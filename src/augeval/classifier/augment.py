@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["mixup", "random_resized_crop", "spec_augment"]
+__all__ = ["mixup", "mixup_pairs", "random_resized_crop", "spec_augment"]
 
 
 def _check_batch(x: Tensor, name: str = "x") -> None:
@@ -61,6 +61,40 @@ def _crop_box(
     return top, left, h, w
 
 
+def _reference_crop_box(
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    attempts: int = 10,
+) -> tuple[int, int, int, int]:
+    """(top, left, h, w) as the reference classifier's random resized crop draws it.
+
+    Up to ``attempts`` boxes are drawn (area fraction uniform in ``scale``, aspect w/h
+    log-uniform in ``ratio``, ``w = round(sqrt(area * aspect))``, ``h = round(sqrt(area /
+    aspect))``); the first that fits is placed uniformly. If none fits, the *central* box of the
+    extreme allowed aspect is taken: on a 96 x 4096 input (aspect 42.7 > 2.3) every draw is
+    at least 370 bands high, so it is always the central 96 x round(96 * 2.3) = 221 frames.
+    """
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    for _ in range(attempts):
+        u = _uniform(generator, 2)
+        area = height * width * (scale[0] + (scale[1] - scale[0]) * float(u[0]))
+        aspect = math.exp(log_lo + (log_hi - log_lo) * float(u[1]))
+        w = round(math.sqrt(area * aspect))
+        h = round(math.sqrt(area / aspect))
+        if 0 < w <= width and 0 < h <= height:
+            return _randint(generator, 0, height - h), _randint(generator, 0, width - w), h, w
+    if width / height < ratio[0]:
+        w, h = width, round(width / ratio[0])
+    elif width / height > ratio[1]:
+        w, h = round(height * ratio[1]), height
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
 def random_resized_crop(
     x: Tensor,
     generator: torch.Generator,
@@ -68,13 +102,19 @@ def random_resized_crop(
     p: float = 0.33,
     scale: tuple[float, float] = (0.8, 1.0),
     ratio: tuple[float, float] = (1.7, 2.3),
+    box: str = "clamp",
 ) -> Tensor:
     """With probability ``p`` per item, crop a random box and resize it back to (F, T).
 
     The box covers an area fraction drawn uniformly from ``scale`` with aspect ratio (width /
-    height, i.e. frames / bands) drawn log-uniformly from ``ratio``, clamped to fit inside the
-    spectrogram (see :func:`_crop_box`); it is resized back bilinearly.
+    height, i.e. frames / bands) drawn log-uniformly from ``ratio``. ``box="clamp"`` clamps a box
+    that does not fit to the spectrogram (see :func:`_crop_box`); ``box="reference"`` redraws it
+    and falls back to the central box as the reference does (see :func:`_reference_crop_box`).
+    The box is resized back bilinearly.
     """
+    if box not in ("clamp", "reference"):
+        raise ValueError(f"box must be 'clamp' or 'reference', got {box!r}")
+    draw_box = _crop_box if box == "clamp" else _reference_crop_box
     _check_batch(x)
     _check_probability(p)
     if not 0.0 < scale[0] <= scale[1] <= 1.0:
@@ -87,7 +127,7 @@ def random_resized_crop(
     for i in range(batch):
         if not apply[i]:
             continue
-        top, left, h, w = _crop_box(height, width, generator, scale, ratio)
+        top, left, h, w = draw_box(height, width, generator, scale, ratio)
         crop = x[i, top : top + h, left : left + w]
         if (h, w) == (height, width):
             continue
@@ -176,4 +216,33 @@ def mixup(
     perm_y = perm.to(y.device)
     x_mixed = lam_x * x + (1 - lam_x) * x[perm]
     y_mixed = lam_y * y + (1 - lam_y) * y[perm_y]
+    return x_mixed, y_mixed
+
+
+def mixup_pairs(
+    x: Tensor, y: Tensor, x2: Tensor, y2: Tensor, generator: torch.Generator, *, alpha: float = 1.0
+) -> tuple[Tensor, Tensor]:
+    """Mixup as the reference classifier does it: each item ``i`` of ``(x, y)`` is mixed with
+    item ``i`` of a second batch ``(x2, y2)`` (the reference draws it from a second,
+    independently shuffled loader) with its own ``lam_i ~ Beta(alpha, alpha)``:
+    ``x_mixed[i] = lam_i * x[i] + (1 - lam_i) * x2[i]``, likewise the targets.
+
+    Beta variates come from a NumPy generator seeded from ``generator``. Returns
+    ``(x_mixed, y_mixed)``; ``y_mixed`` has x's dtype.
+    """
+    if alpha <= 0:
+        raise ValueError(f"mixup alpha must be > 0, got {alpha}")
+    if not x.is_floating_point():
+        raise ValueError(f"mixup needs a floating-point x, got {x.dtype}")
+    if x.shape != x2.shape or y.shape != y2.shape or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"mixup pairs need equal shapes: x {tuple(x.shape)} vs {tuple(x2.shape)}, "
+            f"y {tuple(y.shape)} vs {tuple(y2.shape)}"
+        )
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+    lam = np.random.default_rng(seed).beta(alpha, alpha, size=x.shape[0])
+    lam_x = torch.as_tensor(lam, dtype=x.dtype, device=x.device).reshape(-1, *[1] * (x.dim() - 1))
+    lam_y = lam_x.reshape(-1, *[1] * (y.dim() - 1))
+    x_mixed = lam_x * x + (1 - lam_x) * x2.to(x.dtype)
+    y_mixed = lam_y * y.to(x.dtype) + (1 - lam_y) * y2.to(x.dtype)
     return x_mixed, y_mixed

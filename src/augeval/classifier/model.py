@@ -2,8 +2,9 @@
 
 A mel-spectrogram of shape ``(n_mels, T)`` is cut into ``T // chunk_frames`` chunks. Each chunk
 goes through a small colour adapter (BatchNorm + two 1x1 convolutions turning one channel into
-three), a torchvision MobileNetV2 ``features`` backbone and two more convolutions, then a global
-max pool gives one 256-d vector per chunk. Two heads read these vectors:
+three), torchvision's MobileNetV2 ``features`` backbone (rebuilt without torchvision, see
+:mod:`augeval.classifier.mobilenet`) and two more convolutions, then a global max pool gives
+one 256-d vector per chunk. Two heads read these vectors:
 
 * head A: the chunk sequence plus a sinusoidal positional encoding goes through a small BERT-style
   (post-norm) transformer encoder; the first token is pooled (Linear + tanh) and classified;
@@ -26,13 +27,18 @@ from urllib.parse import urlparse
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import Tensor, nn
 
+from augeval.classifier.mobilenet import (
+    IMAGENET_WEIGHTS_URL,
+    last_channels,
+    mobilenet_v2_features,
+)
 from augeval.errors import CheckpointError, ConfigError
 
 __all__ = [
     "MoodClassifier",
+    "backbone_map_size",
     "count_parameters",
     "imagenet_weights_path",
     "load_backbone_weights",
@@ -44,7 +50,7 @@ _BERT_INIT_STD = 0.02
 
 def imagenet_weights_path() -> Path:
     """Where torchvision's ImageNet MobileNetV2 weight file is expected: the torch hub cache."""
-    url = torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1.url
+    url = IMAGENET_WEIGHTS_URL
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
 
 
@@ -63,6 +69,14 @@ def sinusoidal_positions(length: int, dim: int, *, device=None, dtype=None) -> T
     enc[:, 0::2] = torch.sin(position * freq)
     enc[:, 1::2] = torch.cos(position * freq)[:, : dim // 2]
     return enc if dtype is None else enc.to(dtype)
+
+
+def backbone_map_size(n: int) -> int:
+    """Size along one axis of the MobileNetV2 ``features`` map of an input of size ``n``: five
+    stride-2 convolutions (kernel 3, padding 1) each turn ``n`` into ``ceil(n / 2)``."""
+    for _ in range(5):
+        n = -(-n // 2)
+    return n
 
 
 def load_backbone_weights(features: nn.Module, path: str | os.PathLike) -> None:
@@ -169,6 +183,11 @@ class MoodClassifier(nn.Module):
     attention_layers, attention_heads, hidden, ffn:
         Transformer head size: layers, heads, model width (also the per-chunk embedding size)
         and feed-forward width.
+    out_conv_padding:
+        Padding of the 3x3 convolution after the backbone: 1 keeps the backbone's map (3 x 8 for
+        a 96 x 256 chunk), 0 is the reference's (3 x 8 -> 1 x 6, so the global max sees only
+        3x3 windows that lie wholly inside the map). 0 needs a backbone map of at least 3 x 3
+        (96 bands and chunks of at least 65 frames).
     """
 
     def __init__(
@@ -183,6 +202,7 @@ class MoodClassifier(nn.Module):
         attention_heads: int = 4,
         hidden: int = 256,
         ffn: int = 1024,
+        out_conv_padding: int = 1,
     ) -> None:
         super().__init__()
         if n_classes < 1:
@@ -198,6 +218,15 @@ class MoodClassifier(nn.Module):
                 f"classifier hidden size {hidden} is not divisible by "
                 f"attention_heads {attention_heads}"
             )
+        if out_conv_padding not in (0, 1):
+            raise ConfigError(f"classifier.out_conv_padding must be 0 or 1, got {out_conv_padding}")
+        map_size = (backbone_map_size(n_mels), backbone_map_size(chunk_frames))
+        if out_conv_padding == 0 and min(map_size) < 3:
+            raise ConfigError(
+                f"classifier.out_conv_padding 0 needs a backbone map of at least 3 x 3, but "
+                f"{n_mels} mel bands x {chunk_frames} chunk frames give {map_size[0]} x "
+                f"{map_size[1]}; use at least 65 bands and chunk_frames, or out_conv_padding 1"
+            )
         self.n_classes = n_classes
         self.n_mels = n_mels
         self.chunk_frames = chunk_frames
@@ -212,10 +241,9 @@ class MoodClassifier(nn.Module):
             nn.Conv2d(10, 3, kernel_size=1),
             nn.ReLU(inplace=True),
         )
-        mobilenet = torchvision.models.mobilenet_v2(weights=None, width_mult=width_mult)
-        self.features = mobilenet.features
+        self.features = mobilenet_v2_features(width_mult)  # torchvision's, see its module
         self.reduce = nn.Sequential(
-            nn.Conv2d(mobilenet.last_channel, 512, kernel_size=3, padding=1),
+            nn.Conv2d(last_channels(width_mult), 512, kernel_size=3, padding=out_conv_padding),
             nn.ReLU(inplace=True),
             nn.Conv2d(512, hidden, kernel_size=1),
             nn.ReLU(inplace=True),
@@ -268,7 +296,7 @@ class MoodClassifier(nn.Module):
                 )
             path = imagenet_weights_path()
             if not path.is_file():
-                url = torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1.url
+                url = IMAGENET_WEIGHTS_URL
                 raise CheckpointError(
                     f"ImageNet MobileNetV2 weights not found at {str(path)!r} (no network access "
                     f"is attempted). On a machine with internet, download {url} and copy it to "

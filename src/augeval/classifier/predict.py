@@ -12,7 +12,12 @@ import torch
 
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier.model import MoodClassifier
-from augeval.classifier.train import load_windows, model_from_checkpoint, predict_scores
+from augeval.classifier.train import (
+    eval_augmentation,
+    load_windows,
+    model_from_checkpoint,
+    predict_scores,
+)
 from augeval.features import MelStore
 
 
@@ -22,11 +27,15 @@ def predict_manifest(
     feature_indexes: list[str],
     batch_size: int,
 ) -> pd.DataFrame:
+    """Scores of the manifest's tracks; under the training augmentations when the checkpoint
+    was trained with ``classifier.eval_augment: reference`` (the reference's test loader), with a
+    fixed seed, so the same call gives the same scores."""
     checkpoint = load_checkpoint(checkpoint_path)
     model = model_from_checkpoint(checkpoint)
     store = MelStore(feature_indexes)
     ids = list(manifest["track_id"])
-    scores = predict_scores(model, store, ids, checkpoint["input_frames"], batch_size)
+    augmentation = eval_augmentation(checkpoint.get("eval_augment"))  # None in older checkpoints
+    scores = predict_scores(model, store, ids, checkpoint["input_frames"], batch_size, augmentation)
     out = pd.DataFrame(scores, columns=checkpoint["classes"])
     out.insert(0, "track_id", ids)
     return out
@@ -38,7 +47,7 @@ def embed_tracks(
 ) -> np.ndarray:
     """Chunk embeddings ``(n_tracks, n_chunks, hidden)`` of each track's first ``n_frames`` (the
     window :func:`~augeval.classifier.train.predict_scores` scores): the features both heads
-    read, before any head."""
+    read, before any head. Always deterministic (no ``eval_augment``)."""
     model.eval()
     device = next(model.parameters()).device
     out = []

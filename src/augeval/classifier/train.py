@@ -43,17 +43,19 @@ from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.classifier")
 
-MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames")
+MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames", "out_conv_padding")
 RUNTIME_KEYS = ("checkpoint_minutes",)  # may change between a run and its resumption
 
 
 def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
+    cfg = config_schema.fill(cfg, "classifier")  # e.g. a checkpoint older than out_conv_padding
     return MoodClassifier(
         n_classes,
         n_mels=n_mels,
         chunk_frames=cfg["chunk_frames"],
         width_mult=cfg["width_mult"],
         pretrained=cfg["pretrained"],
+        out_conv_padding=cfg["out_conv_padding"],
     )
 
 
@@ -73,6 +75,16 @@ def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer
     raise ConfigError(f"classifier.schedule optimizer {kind!r}; allowed: adam, sgd")
 
 
+def set_sgd_phase(optimizer: torch.optim.Optimizer, phase: dict) -> None:
+    """Give a kept SGD optimiser the next phase's settings; its momentum buffers stay."""
+    phase = config_schema.fill(phase, "classifier.schedule[]")
+    for group in optimizer.param_groups:
+        group["lr"] = phase["lr"]
+        group["momentum"] = phase["momentum"]
+        group["nesterov"] = phase["nesterov"]
+        group["weight_decay"] = phase["weight_decay"]
+
+
 def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> torch.Tensor:
     """Stack model inputs ``(B, n_mels, n_frames)`` in dB / 100."""
     windows = [
@@ -83,17 +95,42 @@ def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> tor
 
 
 @torch.no_grad()
-def predict_scores(
-    model: MoodClassifier, store: MelStore, track_ids: list[str], n_frames: int, batch_size: int
-) -> np.ndarray:
-    """Class probabilities for each track from its first ``n_frames`` (deterministic)."""
+def predict_heads(
+    model: MoodClassifier,
+    store: MelStore,
+    track_ids: list[str],
+    n_frames: int,
+    batch_size: int,
+    augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, attention)`` class probabilities of each track from its first ``n_frames``: the
+    prediction (mean of both heads) and head A's alone. Deterministic unless ``augmentation``
+    (applied to each batch of inputs, see :func:`eval_augmentation`) is given."""
     model.eval()
-    out = []
+    mean, head_a = [], []
     device = next(model.parameters()).device
     for start in range(0, len(track_ids), batch_size):
-        x = load_windows(store, track_ids[start : start + batch_size], n_frames).to(device)
-        out.append(model.predict_proba(x).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.n_classes))
+        x = load_windows(store, track_ids[start : start + batch_size], n_frames)
+        if augmentation is not None:
+            x = augmentation(x)
+        outputs = model(x.to(device))
+        mean.append(model.probabilities(outputs).cpu().numpy())
+        head_a.append(torch.sigmoid(outputs[0]).cpu().numpy())
+    if not mean:
+        return np.zeros((0, model.n_classes)), np.zeros((0, model.n_classes))
+    return np.concatenate(mean), np.concatenate(head_a)
+
+
+def predict_scores(
+    model: MoodClassifier,
+    store: MelStore,
+    track_ids: list[str],
+    n_frames: int,
+    batch_size: int,
+    augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> np.ndarray:
+    """Class probabilities (mean of both heads) of each track from its first ``n_frames``."""
+    return predict_heads(model, store, track_ids, n_frames, batch_size, augmentation)[0]
 
 
 def crop_per_chunk(x: torch.Tensor, gen: torch.Generator, chunk: int, p: float) -> torch.Tensor:
@@ -104,6 +141,53 @@ def crop_per_chunk(x: torch.Tensor, gen: torch.Generator, chunk: int, p: float) 
     return chunks.reshape(b, t // chunk, f, chunk).permute(0, 2, 1, 3).reshape(b, f, t)
 
 
+def augment_inputs(x: torch.Tensor, gen: torch.Generator, aug: dict, chunk: int) -> torch.Tensor:
+    """The input augmentations of a training batch (filled ``classifier.augment`` block):
+    random resized crop per chunk (``resized_crop_scope: chunk``) or of the whole input as the
+    reference does (``input``: always its central frames, see
+    :func:`augment._reference_crop_box`), then SpecAugment."""
+    scope = aug["resized_crop_scope"]
+    if scope == "chunk":
+        x = crop_per_chunk(x, gen, chunk, aug["resized_crop_p"])
+    elif scope == "input":
+        x = augment.random_resized_crop(x, gen, p=aug["resized_crop_p"], box="reference")
+    else:
+        raise ConfigError(
+            f"classifier.augment.resized_crop_scope must be 'chunk' or 'input', got {scope!r}"
+        )
+    return augment.spec_augment(x, gen, p=aug["specaugment_p"])
+
+
+def _sub_seed(*keys: int) -> int:
+    """A seed for a side stream (BN batches, evaluation augmentation, mixup partners) derived
+    from ``keys``, so that it leaves the training streams untouched and needs no saved state."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
+
+
+def eval_augment_spec(cfg: dict, seed: int) -> dict | None:
+    """What :func:`eval_augmentation` needs for ``classifier.eval_augment`` (filled block):
+    None for ``none``; the training augmentations (not mixup) and ``seed`` for ``reference``."""
+    mode = cfg["eval_augment"]
+    if mode == "none":
+        return None
+    if mode != "reference":
+        raise ConfigError(f"classifier.eval_augment must be 'none' or 'reference', got {mode!r}")
+    return {"augment": dict(cfg["augment"]), "chunk_frames": cfg["chunk_frames"], "seed": seed}
+
+
+def eval_augmentation(spec: dict | None) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The evaluation-time augmentation a checkpoint's ``eval_augment`` entry asks for (the
+    reference's validation and test loaders augmented their inputs), or None (deterministic).
+
+    ``spec`` holds the ``augment`` block, ``chunk_frames`` and a ``seed``; each call of the
+    returned function draws from one generator seeded with it, so a prediction is repeatable.
+    """
+    if spec is None:
+        return None
+    gen = torch.Generator().manual_seed(spec["seed"])
+    return lambda x: augment_inputs(x, gen, spec["augment"], spec["chunk_frames"])
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(
     model: MoodClassifier,
@@ -112,17 +196,26 @@ def recalibrate_batchnorm(
     n_frames: int,
     batch_size: int,
     max_batches: int,
-) -> None:
+    seed: int | None = None,
+) -> list[str]:
     """Re-estimate every BatchNorm's running statistics on (up to ``max_batches``) training
-    batches with the current weights ("precise BN").
+    batches with the current weights ("precise BN"); return the track ids it read.
 
     The running averages kept during training lag behind weights that change quickly, which makes
     evaluation-mode scores erratic on small data; a cumulative average over a pass of real
-    training inputs (no augmentation, dropout off) fixes that at the cost of a forward pass.
+    training inputs (no augmentation, dropout off) fixes that at the cost of a forward pass. With
+    a ``seed`` the batches are a random sample of the training rows drawn with it
+    (``bn_sample: random``); without, the first rows in manifest order (``bn_sample: first``; a
+    manifest lists the real tracks first, so these can leave out every generated row).
     """
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not norms or max_batches == 0:
-        return
+        return []
+    if seed is None:
+        chosen = list(track_ids[: max_batches * batch_size])
+    else:
+        order = np.random.default_rng(seed).permutation(len(track_ids))
+        chosen = [track_ids[i] for i in order[: max_batches * batch_size]]
     saved = [m.momentum for m in norms]
     model.eval()
     for m in norms:
@@ -130,13 +223,12 @@ def recalibrate_batchnorm(
         m.momentum = None  # cumulative moving average
         m.train()
     device = next(model.parameters()).device
-    for b, start in enumerate(range(0, len(track_ids), batch_size)):
-        if b >= max_batches:
-            break
-        model(load_windows(store, track_ids[start : start + batch_size], n_frames).to(device))
+    for start in range(0, len(chosen), batch_size):
+        model(load_windows(store, chosen[start : start + batch_size], n_frames).to(device))
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum
     model.eval()
+    return chosen
 
 
 def epoch_examples(train_df: pd.DataFrame, epoch_size: str) -> int:
@@ -216,24 +308,44 @@ def _train(
         epoch, best_epoch, history = state["epoch"], state["best_epoch"], state["history"]
         optimizer_state = state["optimizer"]
 
+    def training_batch(idx, rng, gen):
+        """Inputs and targets of the train rows ``idx``, windowed and augmented."""
+        offsets = [
+            random_offset(lengths[i], n_frames, rng) if cfg["crop"] == "random" else 0 for i in idx
+        ]
+        x = load_windows(store, [train_ids[i] for i in idx], n_frames, offsets)
+        return augment_inputs(x, gen, aug, cfg["chunk_frames"]), y_train[idx]
+
     def save_state(optimizer, position=None):
         fields = {"epoch": epoch, "history": history, "optimizer": optimizer.state_dict()}
         best = {"best": best_state, "best_metric": best_metric, "best_epoch": best_epoch}
         train_state.save(fields | best, position)
 
+    optimizer = None
     phase_start = 0
     for phase_index, phase in enumerate(phases):
         phase_end = phase_start + phase["epochs"]
         if epoch >= phase_end:
             phase_start = phase_end
             continue
-        optimizer = make_optimizer(model, phase)
-        reload = epoch == phase_start and phase["reload_best"] and best_epoch >= 0
-        if reload and train_state.position is None:  # not when resuming mid-epoch
-            model.load_state_dict(best_state)
-            log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
-        elif optimizer_state is not None:
-            optimizer.load_state_dict(optimizer_state)
+        previous = phases[phase_index - 1]["optimizer"] if phase_index else None
+        keep = cfg["keep_sgd_optimizer"] and previous == phase["optimizer"] == "sgd"
+        if epoch == phase_start and train_state.position is None:  # the phase starts now
+            if keep:  # one SGD optimiser across LR drops, as the reference: momentum carries on
+                if optimizer is None:  # resumed at this phase boundary
+                    optimizer = make_optimizer(model, phase)
+                    if optimizer_state is not None:
+                        optimizer.load_state_dict(optimizer_state)
+                set_sgd_phase(optimizer, phase)
+            else:
+                optimizer = make_optimizer(model, phase)
+            if phase["reload_best"] and best_epoch >= 0:
+                model.load_state_dict(best_state)
+                log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
+        else:  # resumed inside this phase
+            optimizer = make_optimizer(model, phase)
+            if optimizer_state is not None:
+                optimizer.load_state_dict(optimizer_state)
         optimizer_state = None
         while epoch < phase_end:
             t0 = time.monotonic()
@@ -241,17 +353,17 @@ def _train(
             order, first, losses = train_state.epoch_position(
                 lambda: rng.permutation(len(train_ids))[:epoch_size]
             )
+            if aug["mixup"] and aug["mixup_style"] == "reference":  # the second loader's order
+                partners = np.random.default_rng(_sub_seed(seed, epoch, 1)).permutation(
+                    len(train_ids)
+                )[: len(order)]
             for start in range(first, len(order), cfg["batch_size"]):
                 idx = order[start : start + cfg["batch_size"]]
-                offsets = [
-                    random_offset(lengths[i], n_frames, rng) if cfg["crop"] == "random" else 0
-                    for i in idx
-                ]
-                x = load_windows(store, [train_ids[i] for i in idx], n_frames, offsets)
-                y = y_train[idx]
-                x = crop_per_chunk(x, gen, cfg["chunk_frames"], aug["resized_crop_p"])
-                x = augment.spec_augment(x, gen, p=aug["specaugment_p"])
-                if aug["mixup"] and len(idx) > 1:
+                x, y = training_batch(idx, rng, gen)
+                if aug["mixup"] and aug["mixup_style"] == "reference":
+                    x2, y2 = training_batch(partners[start : start + cfg["batch_size"]], rng, gen)
+                    x, y = augment.mixup_pairs(x, y, x2, y2, gen, alpha=aug["mixup_alpha"])
+                elif aug["mixup"] and len(idx) > 1:
                     x, y = augment.mixup(x, y, gen, alpha=aug["mixup_alpha"])
                 x, y = x.to(device), y.to(device)  # augmentations ran on the CPU generator
                 loss = model.loss(model(x), y)
@@ -266,17 +378,27 @@ def _train(
                 if on_step is not None:
                     on_step(epoch, batch)
             recalibrate_batchnorm(
-                model, store, train_ids, n_frames, cfg["batch_size"], cfg["bn_batches"]
+                model, store, train_ids, n_frames, cfg["batch_size"], cfg["bn_batches"],
+                seed=_sub_seed(seed, epoch, 2) if cfg["bn_sample"] == "random" else None,
+            )  # fmt: skip
+            eval_spec = eval_augment_spec(cfg, _sub_seed(seed, epoch, 3))
+            scores, scores_a = predict_heads(
+                model, store, val_ids, n_frames, cfg["batch_size"], eval_augmentation(eval_spec)
             )
-            scores = predict_scores(model, store, val_ids, n_frames, cfg["batch_size"])
             val = ranking_metrics(y_val, scores)
-            metric = val[cfg["selection_metric"]]
+            entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)), **val}
+            if cfg["selection_head"] == "attention":  # the reference selects on head A
+                val_a = ranking_metrics(y_val, scores_a)
+                entry |= {f"attention_{k}": v for k, v in val_a.items()}
+                metric = val_a[cfg["selection_metric"]]
+            else:
+                metric = val[cfg["selection_metric"]]
             epoch += 1
             improved = metric > best_metric
             if improved:
                 best_metric, best_epoch = metric, epoch
                 best_state = copy.deepcopy(model.state_dict())
-            history.append({"epoch": epoch, "loss": float(np.mean(losses)), **val})
+            history.append(entry)
             log.info(
                 "epoch %d/%d phase %d lr %.1e loss %.4f val roc_auc_macro %.4f pr_auc_macro %.4f"
                 " (%.1f s)%s",
@@ -290,6 +412,8 @@ def _train(
                 time.monotonic() - t0,
                 " *best*" if improved else "",
             )
+            if cfg["reload_best"] == "every_epoch":  # the paper's fork
+                model.load_state_dict(best_state)
             if epoch % cfg["checkpoint_every"] == 0 or epoch == total_epochs:
                 save_state(optimizer)
                 preempt.saved(f"epoch {epoch}")
@@ -305,7 +429,10 @@ def _train(
         "best_epoch": best_epoch,
         "selection_metric": cfg["selection_metric"],
         "best_metric": best_metric,
+        "selection_head": cfg["selection_head"],
         "history": history,
+        # the test-time augmentation the reference applied (None: deterministic predictions)
+        "eval_augment": eval_augment_spec(cfg, _sub_seed(seed, total_epochs, 3)),
     }
     save_checkpoint(result, checkpoint_path)
     state_path.unlink(missing_ok=True)

@@ -1,8 +1,8 @@
 """SampleRNN generator: trained per label set on the real train split, sampled primed.
 
-The network, quantisation and sampler live in :mod:`augeval.generators.samplernn_model`; this module
-trains it (:meth:`SampleRNNGenerator.fit`) and continues real primes with it
-(:meth:`SampleRNNGenerator.generate`).
+The network and sampler live in :mod:`augeval.generators.samplernn_model`, the sample codecs in
+:mod:`augeval.generators.quantize`; this module trains it (:meth:`SampleRNNGenerator.fit`) and
+continues real primes with it (:meth:`SampleRNNGenerator.generate`).
 
 Configuration keys (``cfg``): see ``workflow/schemas/config.schema.yaml``, block
 ``generators.samplernn`` (or ``config/README.md``); its defaults are the reference best config at
@@ -27,6 +27,11 @@ seeded generator (stream ``(seed, 2, batch)``, separate from the track/offset dr
 unconditional plan is unchanged). A validation excerpt is labelled the same way (stream
 ``(seed, 3)``). Generation conditions each clip on its source's ``drawn_class``; the checkpoint
 stores the class list, and a class it does not hold is a :class:`DataError`.
+
+Quantisation (``quantization``): ``mu_law`` (ours) is a fixed codec that keeps the audio's
+scale; ``linear`` (the paper code's) min-max normalises every training excerpt, validation excerpt
+and prime on its own (:func:`read_excerpt`, the primes' batch row by row) and decodes the sampled
+levels linearly, without undoing the normalisation (see :mod:`augeval.generators.quantize`).
 
 Warm-up (``warm_up``): ``full`` (ours) runs the frame tiers teacher-forced over the whole prime
 before sampling; ``lookback`` (the paper code's) starts sampling from the learned initial states,
@@ -81,15 +86,8 @@ from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.gen_shards import batch_marker, read_batch, write_batch
-from augeval.generators.samplernn_model import (
-    QUANTIZATIONS,
-    WARM_UPS,
-    Progress,
-    RowNoise,
-    SampleRNN,
-    dequantize,
-    quantize,
-)
+from augeval.generators.quantize import QUANTIZATIONS, dequantize, quantize
+from augeval.generators.samplernn_model import WARM_UPS, Progress, RowNoise, SampleRNN
 from augeval.preempt import Preemption
 from augeval.train_state import TrainState
 

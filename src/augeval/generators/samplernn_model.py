@@ -1,4 +1,5 @@
-"""SampleRNN (Mehri et al. 2017): quantisation, the three-tier network and its batched sampler.
+"""SampleRNN (Mehri et al. 2017): the three-tier network and its batched sampler (the sample
+codecs live in :mod:`augeval.generators.quantize`).
 
 Tiers are listed bottom-up by frame size, as in the reference code: ``frame_sizes = [16, 4]`` gives
 a frame tier that reads 16-sample frames, a frame tier above it that reads 64-sample frames, and a
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Callable
 
@@ -36,37 +36,11 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
+from augeval.generators.quantize import QUANTIZATIONS
+
 log = logging.getLogger("augeval.generators.samplernn")
 
-QUANTIZATIONS = ("mu_law", "linear")
 WARM_UPS = ("full", "lookback")
-
-
-def quantize(x, q_levels: int = 256, kind: str = "mu_law"):
-    """Map audio in [-1, 1] (numpy array or tensor) to integer levels ``0 .. q_levels - 1``.
-
-    ``mu_law`` compands with mu = ``q_levels - 1`` first; both kinds then round onto
-    ``q_levels`` evenly spaced values spanning [-1, 1] (the ends included).
-    """
-    t = torch.as_tensor(x, dtype=torch.float32).clamp(-1.0, 1.0)
-    if kind == "mu_law":
-        mu = q_levels - 1
-        t = torch.sign(t) * torch.log1p(mu * t.abs()) / math.log1p(mu)
-    elif kind != "linear":
-        raise ValueError(f"quantization {kind!r}; allowed: {', '.join(QUANTIZATIONS)}")
-    q = torch.round((t + 1.0) * 0.5 * (q_levels - 1)).clamp(0, q_levels - 1).long()
-    return q.numpy() if isinstance(x, np.ndarray) else q
-
-
-def dequantize(q, q_levels: int = 256, kind: str = "mu_law"):
-    """Inverse of :func:`quantize`: levels → float32 audio in [-1, 1]."""
-    y = level_to_unit(torch.as_tensor(q), q_levels)
-    if kind == "mu_law":
-        mu = q_levels - 1
-        y = torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
-    elif kind != "linear":
-        raise ValueError(f"quantization {kind!r}; allowed: {', '.join(QUANTIZATIONS)}")
-    return y.numpy() if isinstance(q, np.ndarray) else y
 
 
 def level_to_unit(q: torch.Tensor, q_levels: int) -> torch.Tensor:
