@@ -25,7 +25,7 @@ def test_files_sum_per_rule_and_the_more_specific_template_wins(tmp_path):
     bench = tmp_path / "benchmarks"
     write(bench, "classifier/train/mood_baseline_main_0.tsv", 70.0, rss=900)
     write(bench, "classifier/train/mood_copy_main_1.tsv", 30.0, rss=800)
-    write(bench, "evaluate/metrics/mood_baseline_main_0.tsv", 9.5)
+    write(bench, "evaluate/metrics/mood_baseline_main.tsv", 9.5)
     # both make_manifest templates match this path: the literal one names the pool rule
     write(bench, "data/make_manifest/mood_oracle_pool.tsv", 2.0)
     write(bench, "data/make_manifest/mood_train.tsv", 3.0)
@@ -34,7 +34,7 @@ def test_files_sum_per_rule_and_the_more_specific_template_wins(tmp_path):
     assert dict(zip(rows["file"], rows["rule"], strict=True)) == {
         "benchmarks/classifier/train/mood_baseline_main_0.tsv": "train_classifier",
         "benchmarks/classifier/train/mood_copy_main_1.tsv": "train_classifier",
-        "benchmarks/evaluate/metrics/mood_baseline_main_0.tsv": "compute_metrics",
+        "benchmarks/evaluate/metrics/mood_baseline_main.tsv": "compute_metrics",
         "benchmarks/data/make_manifest/mood_oracle_pool.tsv": "make_pool_manifest",
         "benchmarks/data/make_manifest/mood_train.tsv": "make_manifest",
         "benchmarks/not/a/rule.tsv": "?",

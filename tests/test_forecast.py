@@ -87,7 +87,7 @@ PLAN = {
         "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
         "ddsp_feature_shard", "ddsp_features", "mel_generated", "make_train_manifest",
         "predict_classifier",
-        "predict_generated", "compute_metrics", "summarize_metrics", "plot_confusion",
+        "predict_generated", "compute_metrics", "plot_confusion",
         "make_table3", "make_table1", "plot_class_durations")}
     | {"train_classifier": {"runtime": 0.1}},
     "generator_resources": {"copy": {"runtime": 60, "gpu": 0},

@@ -153,10 +153,9 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "mel_generated": len(gens) * n_sets,
         "make_train_manifest": len(gens) * n_sets,
         "train_classifier": variants * n_sets * n_trials,
-        "predict_classifier": variants * n_sets * n_trials,
-        "compute_metrics": variants * n_sets * n_trials,
-        "predict_generated": len(gens) * n_sets * n_trials,
-        "summarize_metrics": variants * n_sets,
+        "predict_classifier": variants * n_sets,  # one job per run: all its trials
+        "compute_metrics": variants * n_sets,  # one job per run: its trials and summary
+        "predict_generated": len(gens) * n_sets,  # the baseline's trials in one job
         "plot_confusion": variants * n_sets,
         "make_table3": n_sets,
         "controls_check": n_sets if controls else 0,  # copy and noise: their expectations
@@ -167,8 +166,9 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     if "equal_steps" in cfg:  # Table III's equal-steps block: each generator trained again
         equal = cfg["equal_steps"].get("generators", gens)
         equal_sets = len(cfg["equal_steps"].get("labelsets", cfg["labelsets"]))
-        for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
-            jobs[rule] += len(equal) * equal_sets * n_trials  # the baseline is reused
+        jobs["train_classifier"] += len(equal) * equal_sets * n_trials  # the baseline reused
+        jobs["predict_classifier"] += len(equal) * equal_sets
+        jobs["compute_metrics"] += len(equal) * equal_sets
     if "distance" in cfg:  # beyond the paper: embeddings of the baseline, no training
         jobs |= {
             "embed_clips": n_sets * n_trials,
@@ -194,9 +194,12 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     # 198 for the paper's generators, + 28 for Jukebox, 10 for the distance view, 5 audio checks,
     # + 34 DDSP feature shards (8 for train, 8 for the main sources, 1 for validation; 2 sets),
     # + 2 controls checks, + 60 for the equal-steps block (5 generators x 2 sets x 2 trials = 20
-    # trainings, each predicted and scored: 3 x 20; no train manifest of its own: main's),
+    # trainings, each predicted and scored: 3 x 20; no train manifest of its own: main's);
+    # then one prediction and one metrics job per run instead of per trial and no summary job
+    # (issue 21): - 22 predict_classifier (44 -> 22), - 22 compute_metrics (44 -> 22),
+    # - 12 summarize_metrics (6 variants x 2 sets), - 10 predict_generated (20 -> 10);
     # + 48 generation shards (SampleRNN 8 and Jukebox 16 per run; 2 sets)
-    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 60 + 48
+    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 60 - 22 - 22 - 12 - 10 + 48
     assert runs_of(proc.stdout, "train_classifier") == {"main": 6 * 2 * 2, "equal-steps": 20}
     assert "equal-steps" not in runs_of(proc.stdout, "make_train_manifest")
     assert "download" not in proc.stdout  # fetching the audio is opt-in
@@ -232,8 +235,9 @@ def test_paper_config_with_every_view_plans_every_generator_kind(tmp_path):
     trained = {"main": (1 + n_gens) * n_sets * n_trials, "cas": n_gens * n_sets * n_trials}
     trained["equal-steps"] = n_gens * n_sets * n_trials  # the paper config's equal_steps: {}
     trained |= {run: n * n_trials for run, n in sweep.items()}
-    for rule in ("train_classifier", "predict_classifier", "compute_metrics"):
-        assert runs_of(out, rule) == trained, rule
+    assert runs_of(out, "train_classifier") == trained
+    for rule in ("predict_classifier", "compute_metrics"):  # one job per run: all its trials
+        assert runs_of(out, rule) == {r: n // n_trials for r, n in trained.items()}, rule
     assert runs_of(out, "make_train_manifest") == per_run | {"cas": n_gens * n_sets}
     # DDSP: train and validation features once, the sources of every run that generates
     assert job_counts(out)["ddsp_features"] == n_sets * (2 + 3)

@@ -209,7 +209,7 @@ def test_changed_predictions_rerun_only_downstream_tables_and_plots(tiny_run):
     table.to_csv(path, sep="\t", index=False, float_format="%.4f")  # same scores, new content
     plan = snakemake(workdir, "-n", "--cores", "2")
     jobs = planned_jobs(plan)
-    assert {"compute_metrics", "summarize_metrics", "plot_confusion", "make_table3"} <= jobs
+    assert {"compute_metrics", "plot_confusion", "make_table3"} <= jobs
     assert not {"train_classifier", "predict_classifier", "mel_shard", "generate_clips"} & jobs
 
 

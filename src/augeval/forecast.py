@@ -588,39 +588,33 @@ class _Planner:
         )
         return self.job(rule, cost, owner=owner)
 
-    def predict_classifier(self):
+    def predict_classifier(self):  # one job per run: every trial's classifier
         return [
             self._predict(
                 "predict_classifier",
-                sum(len(self.w.manifests[ls][s]) for s in ("validation", "test")),
+                self.p["trials"]
+                * sum(len(self.w.manifests[ls][s]) for s in ("validation", "test")),
                 _owner(v),
             )
             for ls, v, _, _ in self.classifier_runs()
-            for _ in range(self.p["trials"])
         ]
 
-    def predict_generated(self):
+    def predict_generated(self):  # one job per generator: the baseline's trials
         return [
-            self._predict("predict_generated", self.w.n_clips(g, ls, "main"), g)
+            self._predict("predict_generated", self.p["trials"] * self.w.n_clips(g, ls, "main"), g)
             for ls in self.p["labelsets"]
             for g in self.p["kinds"]
-            for _ in range(self.p["trials"])
         ]
 
-    def compute_metrics(self):
+    def compute_metrics(self):  # one job per run: all its trials and their summary
         return [
-            self.overhead("compute_metrics", _owner(v))
-            for _, v, _, _ in self.classifier_runs()
-            for _ in range(self.p["trials"])
+            self.overhead("compute_metrics", _owner(v)) for _, v, _, _ in self.classifier_runs()
         ]
 
     def _per_variant(self, rule: str) -> list[Job]:
         """One start-up-only job per label set and variant."""
         n = len(self.p["labelsets"])
         return [job for v in self.p["variants"] for job in self.overheads(rule, n, _owner(v))]
-
-    def summarize_metrics(self):
-        return self._per_variant("summarize_metrics")
 
     def plot_confusion(self):
         return self._per_variant("plot_confusion")
@@ -693,7 +687,7 @@ RULES = (
     "train_generator", "generate_shard", "generate_shard_gpu", "generate_clips",
     "generate_clips_gpu", "mel_generated",
     "make_train_manifest", "train_classifier", "predict_classifier", "predict_generated",
-    "compute_metrics", "summarize_metrics", "plot_confusion", "make_table3", "controls_check",
+    "compute_metrics", "plot_confusion", "make_table3", "controls_check",
     "make_table1",
     "plot_class_durations", "embed_clips", "frechet_distances", "make_which_generator",
     "plot_distance_gain", "make_cas_table", "summarize_ratio_sweep", "plot_ratio_sweep",

@@ -53,6 +53,8 @@ def _skm():
 
 def _ranking_score(family: str):
     return getattr(_skm(), _RANKING_SCORES[family])
+
+
 _DECISION_PART = {"precision": 0, "recall": 1, "f1": 2}  # of precision_recall_fscore_support
 _LABELS = {  # a family's name in tables
     "roc_auc": "ROC-AUC",

@@ -27,19 +27,20 @@ rule train_classifier:
 
 rule predict_classifier:
     input:
-        checkpoint=get_classifier_checkpoint,
+        checkpoints=get_classifier_checkpoints,
         manifests=expand("results/data/{{labelset}}/{split}.tsv", split=EVAL_SPLITS),
         features=get_feature_indexes(EVAL_SPLITS),
         shards=get_feature_shards(EVAL_SPLITS),
     output:
         expand(
-            "results/predictions/{{labelset}}/{{variant}}/{{run}}/trial-{{trial}}/{split}.tsv",
+            "results/predictions/{{labelset}}/{{variant}}/{{run}}/trial-{trial}/{split}.tsv",
+            trial=TRIALS,
             split=EVAL_SPLITS,
         ),
     log:
-        "logs/classifier/predict/{labelset}_{variant}_{run}_{trial}.log",
+        "logs/classifier/predict/{labelset}_{variant}_{run}.log",
     benchmark:
-        "benchmarks/classifier/predict/{labelset}_{variant}_{run}_{trial}.tsv"
+        "benchmarks/classifier/predict/{labelset}_{variant}_{run}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -56,11 +57,14 @@ rule predict_generated:
     input:
         unpack(get_generated_prediction_inputs),
     output:
-        "results/predictions/{labelset}/baseline/main/trial-{trial}/generated_{generator}.tsv",
+        expand(
+            "results/predictions/{{labelset}}/baseline/main/trial-{trial}/generated_{{generator}}.tsv",
+            trial=TRIALS,
+        ),
     log:
-        "logs/classifier/predict_generated/{labelset}_{generator}_{trial}.log",
+        "logs/classifier/predict_generated/{labelset}_{generator}.log",
     benchmark:
-        "benchmarks/classifier/predict_generated/{labelset}_{generator}_{trial}.tsv"
+        "benchmarks/classifier/predict_generated/{labelset}_{generator}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1

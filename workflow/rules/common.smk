@@ -550,16 +550,20 @@ def get_classifier_features(wildcards):
     return {"features": indexes, "shards": shards}
 
 
-def get_classifier_checkpoint(wildcards):
-    return checkpoint_path(
-        wildcards.labelset, wildcards.variant, wildcards.run, wildcards.trial
-    )
+def get_classifier_checkpoints(wildcards):
+    """Every trial's classifier of a run, in trial order (one prediction job per run)."""
+    w = wildcards
+    return [checkpoint_path(w.labelset, w.variant, w.run, t) for t in TRIALS]
 
 
 def get_metrics_inputs(wildcards):
+    """Every trial's validation and test predictions (``test``, ``validation``: lists in trial
+    order) and the two manifests; one job scores all trials and writes their summary."""
     w = wildcards
     return {
-        split: predictions_path(w.labelset, w.variant, w.run, w.trial, split)
+        split: [
+            predictions_path(w.labelset, w.variant, w.run, t, split) for t in TRIALS
+        ]
         for split in ("test", "validation")
     } | {
         f"{split}_manifest": f"results/data/{w.labelset}/{split}.tsv"
@@ -578,7 +582,9 @@ def get_generated_prediction_inputs(wildcards):
     g, labelset = wildcards.generator, wildcards.labelset
     generated = get_generated_features(g, labelset)
     return {
-        "checkpoint": checkpoint_path(labelset, "baseline", MAIN_RUN, wildcards.trial),
+        "checkpoints": [
+            checkpoint_path(labelset, "baseline", MAIN_RUN, t) for t in TRIALS
+        ],
         "manifests": [generated_manifest(g, labelset)],
         "features": [generated["index"]],
         "shards": generated["npy"],
@@ -663,11 +669,6 @@ def get_table3_inputs(wildcards):
 def get_controls():
     """{generator: kind} of the configured controls the controls check has expectations for."""
     return controls_of(KIND)
-
-
-def get_trial_metrics(wildcards):
-    w = wildcards
-    return [metrics_path(w.labelset, w.variant, w.run, t) for t in TRIALS]
 
 
 def get_final_output():

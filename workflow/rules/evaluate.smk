@@ -2,11 +2,20 @@ rule compute_metrics:
     input:
         unpack(get_metrics_inputs),
     output:
-        "results/metrics/{labelset}/{variant}/{run}/trial-{trial}.tsv",
+        trials=expand(
+            "results/metrics/{{labelset}}/{{variant}}/{{run}}/trial-{trial}.tsv",
+            trial=TRIALS,
+        ),
+        summary=report(
+            "results/metrics/{labelset}/{variant}/{run}/summary.tsv",
+            caption="../report/metrics_summary.rst",
+            category="Metrics",
+            subcategory="{labelset}",
+        ),
     log:
-        "logs/evaluate/metrics/{labelset}_{variant}_{run}_{trial}.log",
+        "logs/evaluate/metrics/{labelset}_{variant}_{run}.log",
     benchmark:
-        "benchmarks/evaluate/metrics/{labelset}_{variant}_{run}_{trial}.tsv"
+        "benchmarks/evaluate/metrics/{labelset}_{variant}_{run}.tsv"
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -15,30 +24,6 @@ rule compute_metrics:
         runtime=10,
     script:
         "../scripts/compute_metrics.py"
-
-
-rule summarize_metrics:
-    input:
-        get_trial_metrics,
-    output:
-        report(
-            "results/metrics/{labelset}/{variant}/{run}/summary.tsv",
-            caption="../report/metrics_summary.rst",
-            category="Metrics",
-            subcategory="{labelset}",
-        ),
-    log:
-        "logs/evaluate/summary/{labelset}_{variant}_{run}.log",
-    benchmark:
-        "benchmarks/evaluate/summary/{labelset}_{variant}_{run}.tsv"
-    conda:
-        "../../envs/augeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/summarize_metrics.py"
 
 
 rule plot_confusion:

@@ -30,15 +30,29 @@ def predict_manifest(
     """Scores of the manifest's tracks; under the training augmentations when the checkpoint
     was trained with ``classifier.eval_augment: reference`` (the reference's test loader), with a
     fixed seed, so the same call gives the same scores."""
+    return predict_manifests(checkpoint_path, [manifest], MelStore(feature_indexes), batch_size)[0]
+
+
+def predict_manifests(
+    checkpoint_path: str | os.PathLike,
+    manifests: list[pd.DataFrame],
+    store: MelStore,
+    batch_size: int,
+) -> list[pd.DataFrame]:
+    """:func:`predict_manifest` of each manifest with one model load: the same scores as one
+    call per manifest (the evaluation augmentation, if any, restarts from its seed for each)."""
     checkpoint = load_checkpoint(checkpoint_path)
     model = model_from_checkpoint(checkpoint)
-    store = MelStore(feature_indexes)
-    ids = list(manifest["track_id"])
-    augmentation = eval_augmentation(checkpoint.get("eval_augment"))  # None in older checkpoints
-    scores = predict_scores(model, store, ids, checkpoint["input_frames"], batch_size, augmentation)
-    out = pd.DataFrame(scores, columns=checkpoint["classes"])
-    out.insert(0, "track_id", ids)
-    return out
+    n_frames = checkpoint["input_frames"]
+    tables = []
+    for manifest in manifests:
+        ids = list(manifest["track_id"])
+        augmentation = eval_augmentation(checkpoint.get("eval_augment"))  # None: older files
+        scores = predict_scores(model, store, ids, n_frames, batch_size, augmentation)
+        out = pd.DataFrame(scores, columns=checkpoint["classes"])
+        out.insert(0, "track_id", ids)
+        tables.append(out)
+    return tables
 
 
 @torch.no_grad()
