@@ -226,16 +226,20 @@ def jukebox_demo(repeats):
 
 
 def bootstrap(repeats):
-    from augeval.stats import table_metrics
+    """make_table3's vectorised two-stage bootstrap (augeval.stats.bootstrap_trials), per
+    resample x test track x class of one variant and trial, at the paper's shape (56 classes,
+    the paper config's two F1 modes)."""
+    from augeval.stats import bootstrap_trials
 
     rng = np.random.default_rng(0)
-    n, k = 2000, 56
+    n, k, n_boot = 2000, 56, 100
     y = rng.random((n, k)) < 0.05
     y[0], y[1] = True, False
     s = rng.random((n, k))
     decisions = {"argmax": "argmax", "test": s > 0.9}  # the paper config's two F1 modes
-    value = median_time(lambda: table_metrics(y, s, decisions), repeats) / (n * k)
-    return {"bootstrap_s_per_track_class": (value, "s")}
+    runs = {"baseline": [(s, decisions)]}
+    value = median_time(lambda: bootstrap_trials(y, runs, n_boot, seed=0), repeats)
+    return {"bootstrap_s_per_track_class": (value / (n_boot * n * k), "s")}
 
 
 def demo_synth(repeats):

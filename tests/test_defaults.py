@@ -138,6 +138,7 @@ CLASSIFIER = {
     "checkpoint_minutes": 30.0,
     "bn_batches": 100,
     "bn_sample": "first",
+    "predict_runtime": 60,
     "threads": 1,
     "device": "auto",
 }

@@ -80,6 +80,8 @@ PLAN = {
     "sweep_runs": [], "sweep_generators": [], "sweep_labelsets": [], "cas_generators": [],
     "cas_labelsets": [], "distance_generators": [], "distance_labelsets": [],
     "distance_reference_splits": [], "audio_check_seconds": 60.0,
+    "gen_shards": {g: 1 for g in GENERATORS},
+    "gather_resources": {"mem_mb": 2000, "runtime": 30, "threads": 1},
     # train_classifier: a CPU rule here, with a 6 s limit that only the baseline meets
     "rules": {r: CPU_RULE for r in (
         "check_audio", "list_rejected", "make_manifest", "mel_shard", "plan_augmentation",
@@ -270,9 +272,8 @@ def test_forecast_and_profile_agree_on_gpu_rules(paper):
     profile = yaml.safe_load(PROFILE.read_text())
     profile_gpu = {r for r, res in profile["set-resources"].items() if res.get("gpu", 0) > 0}
     forecast_gpu = set(table.index[table["device"] == "gpu"])
-    assert (
-        forecast_gpu == profile_gpu == {"train_classifier", "train_generator", "generate_clips_gpu"}
-    )
+    gpu_rules = {"train_classifier", "train_generator", "generate_clips_gpu", "generate_shard_gpu"}
+    assert forecast_gpu == profile_gpu == gpu_rules
     assert not set(table.index[table["device"] == "cpu"]) & profile_gpu  # no CPU rule asks for one
     assert "gpu" not in profile["default-resources"]
 
@@ -293,4 +294,63 @@ def test_a_rule_with_limits_per_generator_reports_its_tightest_job():
         49,
         48,
         False,
+    )
+
+
+def _forecast_with(tmp_path, config: dict, plan: dict, units: list) -> pd.DataFrame:
+    costs_file = tmp_path / "costs.yaml"
+    costs_file.write_text(yaml.safe_dump({"units": units}))
+    rules, _, _ = forecast(config, plan, _write_metadata(tmp_path), Costs.from_yaml(costs_file))
+    return rules.set_index("rule")
+
+
+def test_generation_shards_and_their_gather(tmp_path):
+    plan = PLAN | {"gen_shards": PLAN["gen_shards"] | {"samplernn": 5}}
+    rules = _forecast_with(tmp_path, CONFIG, plan, COSTS)
+    # 96 samplernn clips in batches of 4: 24 batches, 5 shards of 5, 5, 5, 5, 4 batches
+    per_batch = 2 * 1000 * SRNN_STEP  # clip seconds x sample rate steps
+    assert rules.loc["generate_shard_gpu", "jobs"] == 5
+    assert rules.loc["generate_shard_gpu", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 5 * per_batch
+    )
+    assert rules.loc["generate_shard_gpu", "forecast_hours_total"] == pytest.approx(
+        hours(5 * OVERHEAD + 24 * per_batch)
+    )
+    # generate_clips_gpu: ddsp's one job; generate_clips: copy's, and samplernn's gather (a
+    # start-up-only CPU job under the gather's 30 min limit)
+    ddsp = OVERHEAD + 2 * math.ceil(95 / 4) * DDSP_EX / 3
+    assert rules.loc["generate_clips_gpu", "jobs"] == 1
+    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(ddsp)
+    copy = OVERHEAD + 2 * math.ceil(95 / 10) * 10 * DECODE
+    assert rules.loc["generate_clips", "jobs"] == 2
+    assert rules.loc["generate_clips", "forecast_hours_total"] == hours(copy + OVERHEAD)
+    assert rules.loc["generate_clips", "device"] == "cpu"
+
+
+@pytest.mark.parametrize("levels", ["top", "all"])
+def test_jukebox_costs_only_the_levels_it_samples(tmp_path, levels):
+    level_cost = {"level2": 10.0, "level1": 100.0, "level0": 1000.0}
+    units = COSTS + [
+        _unit(f"jukebox_{lv}_s_per_generated_second[5b]", "gpu", v, estimated=True,
+              reference={"gen_batch_size": 3, "sample_rate": 44100},
+              scaling={"sample_rate": 1})
+        for lv, v in level_cost.items()
+    ]  # fmt: skip
+    config = CONFIG | {
+        "generators": {
+            "jukebox": {"clip_seconds": 10, "prime_seconds": 2, "model": "5b",
+                        "gen_batch_size": 3, "levels": levels, "sample_rate": 44100},
+        }
+    }  # fmt: skip
+    plan = PLAN | {
+        "kinds": {"jukebox": "jukebox"}, "trainable": [], "featured": [],
+        "gpu_generators": ["jukebox"], "cpu_generators": [],
+        "variants": ["baseline", "jukebox"], "gen_shards": {"jukebox": 1},
+        "generator_resources": {"jukebox": {"runtime": 60, "gpu": 1}},
+    }  # fmt: skip
+    rules = _forecast_with(tmp_path, config, plan, units)
+    # 10 clips of 10 s per class (95 s each), 20 in batches of 3: 7 batches of 8 generated s
+    sampled = level_cost["level2"] if levels == "top" else sum(level_cost.values())
+    assert rules.loc["generate_clips_gpu", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 7 * 8 * sampled
     )

@@ -134,6 +134,7 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
     trainable = [g for g in gens if g in ("samplernn", "ddsp")]
     models = trainable + [g for g in gens if g == "jukebox"]  # their resources ask for a GPU
     variants = 1 + len(gens)
+    shards = [(cfg["generators"][g] or {}).get("gen_shards", 1) for g in models]
     jobs = {
         "check_audio": n_splits,  # one early audio check per split
         "list_rejected": n_sets,
@@ -144,8 +145,11 @@ def expected_jobs(cfg: dict) -> dict[str, int]:
         "ddsp_features": 3 * n_sets,  # train, validation, sources of the main run
         # train and main sources in feature_shards jobs each, validation in one
         "ddsp_feature_shard": n_sets * (2 * cfg["generators"]["ddsp"]["feature_shards"] + 1),
-        "generate_clips": len(controls) * n_sets,
-        "generate_clips_gpu": len(models) * n_sets,
+        # a sharded generator's generate_clips is the CPU gather of its shards
+        "generate_clips": (len(controls) + sum(n > 1 for n in shards)) * n_sets,
+        "generate_clips_gpu": sum(n == 1 for n in shards) * n_sets,
+        # a generator with gen_shards > 1 (SampleRNN, Jukebox) makes each run in that many jobs
+        "generate_shard_gpu": n_sets * sum(n for n in shards if n > 1),
         "mel_generated": len(gens) * n_sets,
         "make_train_manifest": len(gens) * n_sets,
         "train_classifier": variants * n_sets * n_trials,
@@ -193,8 +197,9 @@ def test_paper_scale_dry_run_plans_every_job_without_audio(tmp_path):
     # trainings, each predicted and scored: 3 x 20; no train manifest of its own: main's);
     # then one prediction and one metrics job per run instead of per trial and no summary job
     # (issue 21): - 22 predict_classifier (44 -> 22), - 22 compute_metrics (44 -> 22),
-    # - 12 summarize_metrics (6 variants x 2 sets), - 10 predict_generated (20 -> 10)
-    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 60 - 22 - 22 - 12 - 10
+    # - 12 summarize_metrics (6 variants x 2 sets), - 10 predict_generated (20 -> 10);
+    # + 48 generation shards (SampleRNN 8 and Jukebox 16 per run; 2 sets)
+    assert table["total"] == 198 + 28 + 10 + 5 + 34 + 2 + 60 - 22 - 22 - 12 - 10 + 48
     assert runs_of(proc.stdout, "train_classifier") == {"main": 6 * 2 * 2, "equal-steps": 20}
     assert "equal-steps" not in runs_of(proc.stdout, "make_train_manifest")
     assert "download" not in proc.stdout  # fetching the audio is opt-in

@@ -14,7 +14,7 @@ from helpers import REPO, planned_resources, snakemake
 
 pytestmark = pytest.mark.workflow  # a real paper-scale dry-run
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
-GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu"}
+GPU_RULES = {"train_classifier", "train_generator", "generate_clips_gpu", "generate_shard_gpu"}
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,6 @@ def test_paper_scale_submits_tens_of_slurm_jobs_not_hundreds(paper_plan):
         sum(units.values())
         == ungrouped - per_rule["all"] + sum(units[f"group {g}"] for g in in_group) + units["all"]
     )
+    # Generation shards are GPU jobs of hours each (gen_shards: the forecast sizes them to the
+    # limit): each is its own submission by design.
+    assert units["generate_shard_gpu"] == per_rule["generate_shard_gpu"] == 48

@@ -46,6 +46,7 @@ from augeval.data.mtg import read_metadata
 from augeval.errors import ConfigError
 from augeval.generators import with_defaults
 from augeval.generators.ddsp_shards import part_shard_sizes
+from augeval.generators.gen_shards import shard_batches
 from augeval.policy import budget_table
 
 COLUMNS = (
@@ -62,7 +63,13 @@ GENERATOR_COLUMNS = ("generator", "jobs", "cpu_hours", "gpu_hours", "estimated")
 SPLITS = ("train", "validation", "test")
 UNIT_KEYS = ("name", "device", "value", "unit", "measured_on", "date", "remeasure", "estimated")
 # Rules whose resources come from the generator's registry entry and config (generators.smk).
-GENERATOR_RULES = ("train_generator", "generate_clips", "generate_clips_gpu")
+GENERATOR_RULES = (
+    "train_generator",
+    "generate_clips",
+    "generate_clips_gpu",
+    "generate_shard",
+    "generate_shard_gpu",
+)
 # CPU-seconds per GPU-second, for GPU-only unit costs when a GPU rule is forecast on a CPU.
 CPU_PER_GPU = "cpu_seconds_per_gpu_second"
 REAL = "real"  # the by-generator row of the jobs no generator causes (data, baseline, tables)
@@ -313,6 +320,10 @@ class _Planner:
     def overhead(self, rule: str, owner: str = REAL) -> Job:
         return self.job(rule, self.cost(rule), owner=owner)
 
+    def overheads(self, rule: str, count: int, owner: str = REAL) -> list[Job]:
+        """``count`` jobs of a rule that costs only its start-up."""
+        return [self.overhead(rule, owner) for _ in range(count)]
+
     def mel_seconds(self, durations) -> float:
         f = self.c["features"]
         cached = (f["max_frames"] - 1) * f["hop_length"] / f["sample_rate"]
@@ -355,19 +366,17 @@ class _Planner:
         return out
 
     def list_rejected(self):
-        return [self.overhead("list_rejected") for _ in self.p["labelsets"]]
+        return self.overheads("list_rejected", len(self.p["labelsets"]))
 
     def make_manifest(self):
-        return [self.overhead("make_manifest") for _ in self.p["labelsets"] for _ in SPLITS]
+        return self.overheads("make_manifest", len(self.p["labelsets"]) * len(SPLITS))
 
     def carve_oracle_holdout(self):
-        return [self.overhead("carve_oracle_holdout")] if self.p["holdout"] else []
+        return self.overheads("carve_oracle_holdout", int(bool(self.p["holdout"])))
 
     def make_pool_manifest(self):
-        return (
-            [self.overhead("make_pool_manifest") for _ in self.p["labelsets"]]
-            if self.p["holdout"]
-            else []
+        return self.overheads(
+            "make_pool_manifest", len(self.p["labelsets"]) * bool(self.p["holdout"])
         )
 
     # -- features --------------------------------------------------------------------------
@@ -449,42 +458,76 @@ class _Planner:
                 out.append(self.job("train_generator", cost, g, owner=g))
         return out
 
-    def _generate(self, rule: str, generators: list[str]):
+    def gen_shards(self, generator: str) -> int:
+        return int(self.p["gen_shards"][generator])
+
+    def _generate(self, rule: str, generators: list[str], shards: bool = False):
+        """One job per run of each of ``generators`` that is not sharded (``shards`` False), or
+        (``shards`` True) one per shard of a sharded generator's runs, each a block of whole
+        batches as :func:`augeval.generators.gen_shards.shard_batches` cuts them."""
         out = []
         for g, ls, run in self.w.generation_jobs():
-            if g not in generators:
+            n_shards = self.gen_shards(g)
+            if g not in generators or (n_shards > 1) != shards:
                 continue
-            kind, cfg, n = self.p["kinds"][g], self.w.gen_cfg(g), self.w.n_clips(g, ls, run)
-            cost = self.cost(rule, g)
-            if kind == "samplernn":
-                batch = max(1, int(cfg["gen_batch_size"]))
-                steps = round(float(cfg["clip_seconds"]) * int(cfg["sample_rate"]))
-                params = {"dim": cfg["dim"], "n_rnn": cfg["n_rnn"], "gen_batch_size": min(batch, n)}
-                cost.add(math.ceil(n / batch) * steps, "samplernn_gen_s_per_sample_step", **params)
-            elif kind == "ddsp":
-                params = {k: cfg[k] for k in ("hop", "hidden", "n_harmonics", "clip_seconds")}
-                cost.add(n / 3, "ddsp_train_s_per_example", **params)
-            elif kind == "jukebox":
-                batch = max(1, int(cfg["gen_batch_size"]))
-                generated = float(cfg["clip_seconds"]) - float(cfg["prime_seconds"])
-                size = "tiny" if cfg.get("tiny") else cfg["model"]
-                params = {"gen_batch_size": min(batch, n), "sample_rate": cfg["sample_rate"]}
-                # The tiny test model is timed as a whole; real models level by level.
-                levels = ["levels"] if size == "tiny" else ["level2", "level1", "level0"]
-                for level in levels:
-                    name = f"jukebox_{level}_s_per_generated_second[{size}]"
-                    cost.add(math.ceil(n / batch) * generated, name, **params)
-            else:  # controls and outside clips: read (or synthesise) and write each clip
-                cost.add(n * self.w.clip_seconds(g), "decode_s_per_audio_s", "cpu")
-                cost.estimated |= kind == "command"  # the outside program's own cost is unknown
-            out.append(self.job(rule, cost, g, owner=g))
+            n = self.w.n_clips(g, ls, run)
+            for n_batches in shard_batches(math.ceil(n / _batch_size(self.w.gen_cfg(g))), n_shards):
+                cost = self.cost(rule, g)
+                self._add_generation(cost, g, n, n_batches)
+                out.append(self.job(rule, cost, g, owner=g))
         return out
 
+    def gathers(self):
+        """generate_clips of a sharded generator: the gather of its shards, a short CPU job
+        with ``gather_resources`` whatever the generator's own resources."""
+        limit = self.p["gather_resources"]["runtime"]
+        out = []
+        for g, _, _ in self.w.generation_jobs():
+            if self.gen_shards(g) > 1:
+                cost = _Cost(self.costs, "cpu").add(1, "job_overhead_s", "cpu")
+                out.append(Job("generate_clips", "cpu", cost.seconds, limit, cost.estimated, g))
+        return out
+
+    def _add_generation(self, cost: _Cost, g: str, n: int, n_batches: int) -> None:
+        """The cost of making ``n_batches`` batches of a run of ``n`` clips (unbatched kinds:
+        all ``n``)."""
+        kind, cfg = self.p["kinds"][g], self.w.gen_cfg(g)
+        batch = _batch_size(cfg)
+        if kind == "samplernn":
+            steps = round(float(cfg["clip_seconds"]) * int(cfg["sample_rate"]))
+            params = {"dim": cfg["dim"], "n_rnn": cfg["n_rnn"], "gen_batch_size": min(batch, n)}
+            cost.add(n_batches * steps, "samplernn_gen_s_per_sample_step", **params)
+        elif kind == "ddsp":
+            params = {k: cfg[k] for k in ("hop", "hidden", "n_harmonics", "clip_seconds")}
+            cost.add(n / 3, "ddsp_train_s_per_example", **params)
+        elif kind == "jukebox":
+            generated = float(cfg["clip_seconds"]) - float(cfg["prime_seconds"])
+            size = "tiny" if cfg.get("tiny") else cfg["model"]
+            params = {"gen_batch_size": min(batch, n), "sample_rate": cfg["sample_rate"]}
+            # The tiny test model is timed as a whole; real models level by level, of which
+            # levels: top samples only the top prior (level 2) and decodes it.
+            if size == "tiny":
+                levels = ["levels"]
+            else:
+                levels = ["level2"] if cfg["levels"] == "top" else ["level2", "level1", "level0"]
+            for level in levels:
+                name = f"jukebox_{level}_s_per_generated_second[{size}]"
+                cost.add(n_batches * generated, name, **params)
+        else:  # controls and outside clips: read (or synthesise) and write each clip
+            cost.add(n * self.w.clip_seconds(g), "decode_s_per_audio_s", "cpu")
+            cost.estimated |= kind == "command"  # the outside program's own cost is unknown
+
     def generate_clips(self):
-        return self._generate("generate_clips", self.p["cpu_generators"])
+        return self._generate("generate_clips", self.p["cpu_generators"]) + self.gathers()
 
     def generate_clips_gpu(self):
         return self._generate("generate_clips_gpu", self.p["gpu_generators"])
+
+    def generate_shard(self):
+        return self._generate("generate_shard", self.p["cpu_generators"], shards=True)
+
+    def generate_shard_gpu(self):
+        return self._generate("generate_shard_gpu", self.p["gpu_generators"], shards=True)
 
     # -- augmentation ----------------------------------------------------------------------
     def plan_augmentation(self):
@@ -568,18 +611,19 @@ class _Planner:
             self.overhead("compute_metrics", _owner(v)) for _, v, _, _ in self.classifier_runs()
         ]
 
+    def _per_variant(self, rule: str) -> list[Job]:
+        """One start-up-only job per label set and variant."""
+        n = len(self.p["labelsets"])
+        return [job for v in self.p["variants"] for job in self.overheads(rule, n, _owner(v))]
+
     def plot_confusion(self):
-        return [
-            self.overhead("plot_confusion", _owner(v))
-            for _ in self.p["labelsets"]
-            for v in self.p["variants"]
-        ]
+        return self._per_variant("plot_confusion")
 
     # -- tables and views ------------------------------------------------------------------
     def controls_check(self):
-        if not self.p.get("controls"):
-            return []
-        return [self.overhead("controls_check") for _ in self.p["labelsets"]]
+        return self.overheads(
+            "controls_check", len(self.p["labelsets"]) * bool(self.p.get("controls"))
+        )
 
     def make_table3(self):
         n_boot = int(self.c["tables"]["n_bootstrap"])
@@ -596,10 +640,10 @@ class _Planner:
         return out
 
     def make_table1(self):
-        return [self.overhead("make_table1")]
+        return self.overheads("make_table1", 1)
 
     def plot_class_durations(self):
-        return [self.overhead("plot_class_durations") for _ in self.p["labelsets"]]
+        return self.overheads("plot_class_durations", len(self.p["labelsets"]))
 
     def embed_clips(self):
         out = []
@@ -610,34 +654,29 @@ class _Planner:
         return out
 
     def frechet_distances(self):
-        return [self.overhead("frechet_distances") for _ in self.p["distance_labelsets"]]
+        return self.overheads("frechet_distances", len(self.p["distance_labelsets"]))
 
     def make_which_generator(self):
-        return [self.overhead("make_which_generator") for _ in self.p["distance_labelsets"]]
+        return self.overheads("make_which_generator", len(self.p["distance_labelsets"]))
 
     def plot_distance_gain(self):
-        return [self.overhead("plot_distance_gain") for _ in self.p["distance_labelsets"]]
+        return self.overheads("plot_distance_gain", len(self.p["distance_labelsets"]))
 
     def make_cas_table(self):
-        return (
-            [self.overhead("make_cas_table") for _ in self.p["cas_labelsets"]]
-            if self.p["cas_generators"]
-            else []
+        n = len(self.p["cas_labelsets"]) * bool(self.p["cas_generators"])
+        return self.overheads("make_cas_table", n)
+
+    def _per_sweep(self, rule: str) -> list[Job]:
+        """One start-up-only job per sweep label set, when a generator is swept."""
+        return self.overheads(
+            rule, len(self.p["sweep_labelsets"]) * bool(self.p["sweep_generators"])
         )
 
     def summarize_ratio_sweep(self):
-        return (
-            [self.overhead("summarize_ratio_sweep") for _ in self.p["sweep_labelsets"]]
-            if self.p["sweep_generators"]
-            else []
-        )
+        return self._per_sweep("summarize_ratio_sweep")
 
     def plot_ratio_sweep(self):
-        return (
-            [self.overhead("plot_ratio_sweep") for _ in self.p["sweep_labelsets"]]
-            if self.p["sweep_generators"]
-            else []
-        )
+        return self._per_sweep("plot_ratio_sweep")
 
 
 # The rules of the study's DAG (rule all's inputs), in pipeline order.
@@ -645,13 +684,19 @@ RULES = (
     "demo_corpus", "make_demo_samples", "check_audio", "list_rejected", "carve_oracle_holdout",
     "make_manifest", "make_pool_manifest", "mel_shard", "plan_augmentation", "ddsp_feature_shard",
     "ddsp_features",
-    "train_generator", "generate_clips", "generate_clips_gpu", "mel_generated",
+    "train_generator", "generate_shard", "generate_shard_gpu", "generate_clips",
+    "generate_clips_gpu", "mel_generated",
     "make_train_manifest", "train_classifier", "predict_classifier", "predict_generated",
     "compute_metrics", "plot_confusion", "make_table3", "controls_check",
     "make_table1",
     "plot_class_durations", "embed_clips", "frechet_distances", "make_which_generator",
     "plot_distance_gain", "make_cas_table", "summarize_ratio_sweep", "plot_ratio_sweep",
 )  # fmt: skip
+
+
+def _batch_size(cfg: dict) -> int:
+    """Clips per sampling call of a batched kind (``gen_batch_size``); others make one by one."""
+    return max(1, int(cfg["gen_batch_size"])) if "gen_batch_size" in cfg else 1
 
 
 def _owner(variant: str) -> str:

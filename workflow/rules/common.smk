@@ -14,6 +14,7 @@ from augeval.controls_check import controls_of
 from augeval.generators import variant_display_names, with_defaults
 from augeval.generators.ddsp_shards import SHARD_KEYS as DDSP_SHARD_KEYS
 from augeval.generators.ddsp_shards import shard_count as ddsp_shard_count
+from augeval.generators.gen_shards import shard_count as gen_shard_count
 from augeval.generators.registry import (
     REGISTRY,
     generator_resources,
@@ -74,6 +75,18 @@ GPU_GENERATORS = [
     if generator_resources(KIND[g], config["generators"][g])["gpu"] > 0
 ]
 CPU_GENERATORS = [g for g in GENERATORS if g not in GPU_GENERATORS]
+# Generators whose runs are made by gen_shards generate_shard jobs, which generate_clips gathers.
+GEN_SHARDS = {
+    g: gen_shard_count(config["generators"][g] or {}, f"generators.{g}")
+    for g in GENERATORS
+}
+SHARDED_GENERATORS = [g for g in GENERATORS if GEN_SHARDS[g] > 1]
+# generate_clips for a sharded generator only concatenates its shards' manifests: a short CPU
+# job, not the generator's (GPU, hours) resources.
+GATHER_RESOURCES = {"mem_mb": 2000, "runtime": 30, "threads": 1}
+# The generators generate_clips runs (on CPUs), and those generate_clips_gpu runs.
+CLIPS_CPU = CPU_GENERATORS + [g for g in GPU_GENERATORS if g in SHARDED_GENERATORS]
+CLIPS_GPU = [g for g in GPU_GENERATORS if g not in SHARDED_GENERATORS]
 VARIANTS = ["baseline"] + GENERATORS
 # Oracle-kind generators that copy an artist-disjoint hold-out (one carve of train serves them all).
 HOLDOUT_ORACLES = [
@@ -374,6 +387,19 @@ def get_generator_resource(key):
     return lambda wildcards: get_generator_resources(wildcards)[key]
 
 
+def get_generation_resource(key):
+    """generate_clips: a sharded generator's gather is small (GATHER_RESOURCES)."""
+
+    def resource(wildcards):
+        if wildcards.generator in SHARDED_GENERATORS:
+            return GATHER_RESOURCES[key]
+        if key == "threads":
+            return get_generator_threads(wildcards)
+        return get_generator_resources(wildcards)[key]
+
+    return resource
+
+
 def get_generator_threads(wildcards):
     return generator_threads(
         KIND[wildcards.generator], config["generators"][wildcards.generator]
@@ -452,6 +478,23 @@ def get_generator_training_inputs(wildcards):
 
 
 def get_generation_inputs(wildcards):
+    """A sharded generator's run: its shards' manifests; else what one job generates from."""
+    g, labelset, run = wildcards.generator, wildcards.labelset, wildcards.run
+    if g in SHARDED_GENERATORS:
+        return {
+            "shards": [
+                f"results/generated/{g}/{labelset}/{run}/shards/shard-{s}.tsv"
+                for s in range(GEN_SHARDS[g])
+            ]
+        }
+    return get_generation_source_inputs(wildcards)
+
+
+def get_generation_shard_count(wildcards):
+    return GEN_SHARDS[wildcards.generator]
+
+
+def get_generation_source_inputs(wildcards):
     """The run's sources, plus what the kind declares: a checkpoint, the sources' features."""
     g, labelset, run = wildcards.generator, wildcards.labelset, wildcards.run
     spec = generator_spec(g)
@@ -909,6 +952,8 @@ def get_forecast_plan():
         "demo_samples": DEMO_SAMPLES,
         "gpu_generators": GPU_GENERATORS,
         "cpu_generators": CPU_GENERATORS,
+        "gen_shards": GEN_SHARDS,
+        "gather_resources": GATHER_RESOURCES,
         "variants": VARIANTS,
         "holdout": bool(ORACLE_HOLDOUT),
         "run_fractions": {r: run_fraction(r) for r in GENERATION_RUNS},

@@ -75,7 +75,8 @@ rule train_generator:
 
 # Every kind generates through this rule (its registry entry says which inputs it reads);
 # generate_clips_gpu is the same rule for generators whose resources ask for a GPU, so that the
-# cluster profile can send those, and only those, to the GPU partition.
+# cluster profile can send those, and only those, to the GPU partition. A sharded generator's
+# generate_clips job only gathers its shards (see generate_shard), on a CPU.
 rule generate_clips:
     input:
         unpack(get_generation_inputs),
@@ -86,14 +87,14 @@ rule generate_clips:
     benchmark:
         "benchmarks/generators/generate/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
-        generator=one_of(CPU_GENERATORS) or "NO_CPU_GENERATOR",
+        generator=one_of(CLIPS_CPU) or "NO_CPU_GENERATOR",
         run=one_of(GENERATION_RUNS),
     conda:
         "../../envs/augeval.yaml"
-    threads: get_generator_threads
+    threads: get_generation_resource("threads")
     resources:
-        mem_mb=get_generator_resource("mem_mb"),
-        runtime=get_generator_resource("runtime"),
+        mem_mb=get_generation_resource("mem_mb"),
+        runtime=get_generation_resource("runtime"),
     params:
         generator=get_generator_config,
         kind=get_generator_kind,
@@ -105,8 +106,55 @@ rule generate_clips:
 
 use rule generate_clips as generate_clips_gpu with:
     wildcard_constraints:
-        generator=one_of(GPU_GENERATORS) or "NO_GPU_GENERATOR",
+        generator=one_of(CLIPS_GPU) or "NO_GPU_GENERATOR",
         run=one_of(GENERATION_RUNS),
+    threads: get_generator_threads
+    resources:
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+        gpu=get_generator_resource("gpu"),
+
+
+# A generator with gen_shards > 1 makes each run in gen_shards jobs, each a contiguous block of
+# whole batches of the run's sources (augeval.generators.gen_shards); generate_clips (a short CPU
+# job) then gathers their manifests into the run's manifest (the same bytes as one job's).
+# The GPU twin as above.
+rule generate_shard:
+    input:
+        unpack(get_generation_source_inputs),
+    output:
+        "results/generated/{generator}/{labelset}/{run}/shards/shard-{shard}.tsv",
+    log:
+        "logs/generators/generate_shard/{generator}_{labelset}_{run}_{shard}.log",
+    benchmark:
+        "benchmarks/generators/generate_shard/{generator}_{labelset}_{run}_{shard}.tsv"
+    wildcard_constraints:
+        generator=one_of([g for g in CPU_GENERATORS if g in SHARDED_GENERATORS])
+        or "NO_CPU_SHARDED",
+        run=one_of(GENERATION_RUNS),
+        shard=r"\d+",
+    conda:
+        "../../envs/augeval.yaml"
+    threads: get_generator_threads
+    resources:
+        mem_mb=get_generator_resource("mem_mb"),
+        runtime=get_generator_resource("runtime"),
+    params:
+        generator=get_generator_config,
+        kind=get_generator_kind,
+        labels=config["labels"],
+        seed=config["seed"],
+        n_shards=get_generation_shard_count,
+    script:
+        "../scripts/generate_clips.py"
+
+
+use rule generate_shard as generate_shard_gpu with:
+    wildcard_constraints:
+        generator=one_of([g for g in GPU_GENERATORS if g in SHARDED_GENERATORS])
+        or "NO_GPU_SHARDED",
+        run=one_of(GENERATION_RUNS),
+        shard=r"\d+",
     resources:
         mem_mb=get_generator_resource("mem_mb"),
         runtime=get_generator_resource("runtime"),

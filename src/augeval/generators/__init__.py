@@ -17,7 +17,7 @@ from augeval.errors import ConfigError
 from augeval.generators.registry import KINDS, REGISTRY
 
 # Config keys read by the workflow (policy, scheduling, naming), not by the generator itself.
-WORKFLOW_KEYS = ("kind", "source_seconds", "resources", "threads", "display_name")
+WORKFLOW_KEYS = ("kind", "source_seconds", "resources", "threads", "display_name", "gen_shards")
 
 
 def generator_kind(name: str, cfg: dict | None) -> str:

@@ -66,7 +66,9 @@ class GenerateJob:
     ``checkpoint``: what ``fit`` wrote (kinds that train). ``features``: cached DDSP features of
     the sources (kinds that declare ``features``). ``labels``: the config's ``labels`` section (the
     oracle synthesises a class from its tags). ``source_seconds``: the policy's excerpt length
-    (an outside program's prime).
+    (an outside program's prime). ``rows``: the rows of ``sources`` this job makes, whole
+    ``gen_batch_size`` batches (a ``generate_shard`` job, :mod:`augeval.generators.gen_shards`;
+    kinds with a ``gen_shards`` key honour it); ``None``: every row.
     """
 
     name: str
@@ -79,6 +81,7 @@ class GenerateJob:
     features: Path | None = None
     labels: dict = field(default_factory=dict)
     source_seconds: float | None = None
+    rows: range | None = None
 
 
 class Generator(Protocol):

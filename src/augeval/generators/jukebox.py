@@ -70,7 +70,11 @@ class JukeboxGenerator:
         digest = _config_digest(s, sources)
         model: JukeboxModel | None = None
         rows: list[dict] = []
+        rows_made = range(len(records)) if job.rows is None else job.rows
+        made = range(rows_made.start // bs, -(-rows_made.stop // bs))  # this job's batches
         for k, batch in enumerate(batches):
+            if k not in made:
+                continue
             done = state_dir / f"batch-{k:05d}.done"
             if done.is_file():
                 saved = json.loads(done.read_text())
@@ -97,7 +101,10 @@ class JukeboxGenerator:
                 "batch %d/%d: %d clips of %.1f s in %.1f s", k + 1, len(batches), len(batch),
                 model.total / sr, time.perf_counter() - t0,
             )  # fmt: skip
-        return pd.DataFrame(rows)
+        columns = list(
+            generated_row({"clip_id": "", "track_id": "", "offset_s": 0, "labels": ""}, "", 0, "")
+        )
+        return pd.DataFrame(rows, columns=columns)  # columns: an empty shard too
 
 
 def hash_seed(seed: int, k: int) -> int:

@@ -85,6 +85,7 @@ from augeval.digest import json_digest
 from augeval.errors import CheckpointError, ConfigError, DataError
 from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
+from augeval.generators.gen_shards import batch_marker, read_batch, write_batch
 from augeval.generators.quantize import QUANTIZATIONS, dequantize, quantize
 from augeval.generators.samplernn_model import WARM_UPS, Progress, RowNoise, SampleRNN
 from augeval.preempt import Preemption
@@ -540,8 +541,17 @@ class SampleRNNGenerator:
         sources = sources.reset_index(drop=True)
         batch_size = max(1, int(c["gen_batch_size"]))
         t_start = time.monotonic()
-        for start in range(0, len(sources), batch_size):
-            batch = sources.iloc[start : start + batch_size]
+        rows_made = range(len(sources)) if job.rows is None else job.rows
+        if rows_made.start % batch_size:
+            raise ConfigError(f"samplernn: a shard must start at a whole batch ({rows_made})")
+        for start in range(rows_made.start, rows_made.stop, batch_size):
+            batch = sources.iloc[start : min(start + batch_size, rows_made.stop)]
+            marker = batch_marker(out_dir, batch["clip_id"])
+            finished = read_batch(marker, GENERATED_COLUMNS)
+            if finished is not None:  # a resumed job: this batch was written before the kill
+                rows += _batch_records(finished)
+                log.info("samplernn: batch %d already written, skipped", start // batch_size + 1)
+                continue
             primes = [
                 _read_prime(row["path"], float(row["offset_s"]), c["prime_seconds"], prime_len, sr)
                 for _, row in batch.iterrows()
@@ -565,17 +575,26 @@ class SampleRNNGenerator:
             if c["include_prime"]:
                 gen = torch.cat([prime_q, gen], dim=1)
             audio = dequantize(gen, mc["q_levels"], mc["quantization"]).numpy()
+            batch_rows = []
             for (_, row), y in zip(batch.iterrows(), audio, strict=True):
                 wav = wav_dir / f"{row['clip_id']}.wav"
                 write_audio(wav, y, sr)
-                rows.append(generated_row(row, wav, len(y) / sr, self.name))
-            done = start + len(batch)
+                batch_rows.append(generated_row(row, wav, len(y) / sr, self.name))
+            write_batch(marker, pd.DataFrame(batch_rows, columns=GENERATED_COLUMNS))
+            rows += batch_rows
+            done = start + len(batch) - rows_made.start
             wall = time.monotonic() - t_start
             log.info(
                 "samplernn: %d/%d clips (%.1f s), %.2f clips/min, %.3f x real time",
-                done, len(sources), wall, 60 * done / wall, done * n_gen / sr / wall,
+                done, len(rows_made), wall, 60 * done / wall, done * n_gen / sr / wall,
             )  # fmt: skip
         return pd.DataFrame(rows, columns=GENERATED_COLUMNS)
+
+
+def _batch_records(rows: pd.DataFrame) -> list[dict]:
+    """A finished batch's rows as :func:`generated_row` made them (exact floats kept)."""
+    out = rows.astype({"duration_s": float, "source_offset_s": float})
+    return out.to_dict("records")
 
 
 def _checkpoint_classes(checkpoint: dict, model: SampleRNN, c: dict, path) -> list[str] | None:
