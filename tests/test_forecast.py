@@ -354,3 +354,21 @@ def test_jukebox_costs_only_the_levels_it_samples(tmp_path, levels):
     assert rules.loc["generate_clips_gpu", "forecast_hours_per_job"] == hours(
         OVERHEAD + 7 * 8 * sampled
     )
+
+
+def test_jobs_without_torch_start_at_their_own_measured_cost(tmp_path):
+    """With the light and table start-up units, those rules' jobs cost them, not torch's."""
+    light, table = 0.25, 0.75
+    costs_file = tmp_path / "costs.yaml"
+    units = COSTS + [
+        _unit("job_overhead_light_s", "cpu", light),
+        _unit("job_overhead_table_s", "cpu", table),
+    ]
+    costs_file.write_text(yaml.safe_dump({"units": units}))
+    rules, _, _ = forecast(CONFIG, PLAN, _write_metadata(tmp_path), Costs.from_yaml(costs_file))
+    rules = rules.set_index("rule")
+    assert rules.loc["make_manifest", "forecast_hours_per_job"] == hours(light)
+    assert rules.loc["plot_confusion", "forecast_hours_per_job"] == hours(table)
+    assert rules.loc["check_audio", "forecast_hours_per_job"] == hours(light + 200 * DECODE)
+    # torch jobs keep job_overhead_s (OVERHEAD)
+    assert rules.loc["ddsp_features", "forecast_hours_per_job"] == hours(OVERHEAD)

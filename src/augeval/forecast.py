@@ -61,6 +61,20 @@ COLUMNS = (
 )
 GENERATOR_COLUMNS = ("generator", "jobs", "cpu_hours", "gpu_hours", "estimated")
 SPLITS = ("train", "validation", "test")
+# A job's start-up by what its script imports (resources/costs.yaml; job_overhead_s, torch's,
+# where a file has no figure of the job's kind): pandas/numpy only, or matplotlib/scikit-learn.
+LIGHT_RULES = (
+    "check_audio", "list_rejected", "make_manifest", "plan_augmentation",
+    "make_train_manifest", "controls_check",
+)  # fmt: skip
+TABLE_RULES = (
+    "compute_metrics", "plot_confusion", "make_table3", "make_table1", "plot_class_durations",
+    "frechet_distances", "make_which_generator", "plot_distance_gain", "make_cas_table",
+    "summarize_ratio_sweep", "plot_ratio_sweep", "score_clips",
+)  # fmt: skip
+STARTUP_UNITS = {r: "job_overhead_light_s" for r in LIGHT_RULES} | {
+    r: "job_overhead_table_s" for r in TABLE_RULES
+}
 UNIT_KEYS = ("name", "device", "value", "unit", "measured_on", "date", "remeasure", "estimated")
 # Rules whose resources come from the generator's registry entry and config (generators.smk).
 GENERATOR_RULES = (
@@ -311,7 +325,10 @@ class _Planner:
     def cost(self, rule: str, generator: str | None = None) -> _Cost:
         """A job's cost on the device it runs on (CPU for GPU rules when ``gpu`` is False)."""
         device = self.device(rule, generator) if self.gpu else "cpu"
-        return _Cost(self.costs, device).add(1, "job_overhead_s", "cpu")
+        startup = STARTUP_UNITS.get(rule, "job_overhead_s")
+        if not self.costs.has(startup, "cpu"):
+            startup = "job_overhead_s"
+        return _Cost(self.costs, device).add(1, startup, "cpu")
 
     def job(self, rule: str, cost: _Cost, generator: str | None = None, owner: str = REAL) -> Job:
         limit = self.resources(rule, generator).get("runtime")

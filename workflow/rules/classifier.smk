@@ -46,7 +46,7 @@ rule predict_classifier:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=60,
+        runtime=config["classifier"].get("predict_runtime", 60),
     params:
         batch_size=config["classifier"]["batch_size"],
     script:
