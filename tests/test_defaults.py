@@ -52,6 +52,7 @@ EXPECTED = {
         "temperature": 1.0,
         "gen_batch_size": 32,
         "device": "auto",
+        "precision": "fp32",
     },
     "ddsp": {
         "clip_seconds": 4.0,
@@ -91,6 +92,7 @@ EXPECTED = {
         "checkpoint_every": 1,
         "checkpoint_minutes": 30.0,
         "device": "auto",
+        "precision": "fp32",
     },
     "jukebox": {
         "clip_seconds": 24.0,
@@ -110,6 +112,7 @@ EXPECTED = {
         "chunk_size": None,
         "fp16": "auto",
         "device": "auto",
+        "precision": "fp32",
         "checksums": {},
         "weights_url": None,
     },
@@ -141,6 +144,7 @@ CLASSIFIER = {
     "predict_runtime": 60,
     "threads": 1,
     "device": "auto",
+    "precision": "fp32",
 }
 PHASE = {"reload_best": False, "momentum": 0.9, "nesterov": True, "weight_decay": 0.0001}
 

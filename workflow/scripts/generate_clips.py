@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from augeval.data.manifest import write_manifest
+from augeval.device import config_precision
 from augeval.generators import generator_config, make_generator
 from augeval.generators.base import GenerateJob
 from augeval.generators.gen_shards import gather_manifests, shard_rows
@@ -45,7 +46,9 @@ def main():
         source_seconds=section.get("source_seconds", section.get("clip_seconds")),
         rows=rows,
     )
-    write_manifest(make_generator(sm.params.kind, name).generate(job), sm.output[0])
+    with config_precision(job.cfg):
+        clips = make_generator(sm.params.kind, name).generate(job)
+    write_manifest(clips, sm.output[0])
 
 
 run_logged(sm.log[0], main)

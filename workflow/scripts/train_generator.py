@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from augeval.data.manifest import read_manifest
+from augeval.device import config_precision
 from augeval.generators import generator_config, make_generator
 from augeval.generators.base import FitJob
 from augeval.logs import run_logged
@@ -29,7 +30,8 @@ def main():
         seed=derive_seed(sm.params.seed, "fit", name, labelset),
         features=features,
     )
-    make_generator(sm.params.kind, name).fit(job)
+    with config_precision(job.cfg):
+        make_generator(sm.params.kind, name).fit(job)
 
 
 run_logged(sm.log[0], main)

@@ -67,7 +67,7 @@ def embed_tracks(
     out = []
     for start in range(0, len(track_ids), batch_size):
         x = load_windows(store, track_ids[start : start + batch_size], n_frames).to(device)
-        out.append(model.embed_chunks(x).cpu().numpy())
+        out.append(model.embed_chunks(x).float().cpu().numpy())
     if not out:
         return np.zeros((0, model.n_chunks(n_frames), model.hidden), dtype=np.float32)
     return np.concatenate(out).astype(np.float32)

@@ -114,8 +114,9 @@ def predict_heads(
         if augmentation is not None:
             x = augmentation(x)
         outputs = model(x.to(device))
-        mean.append(model.probabilities(outputs).cpu().numpy())
-        head_a.append(torch.sigmoid(outputs[0]).cpu().numpy())
+        # .float(): under bf16 autocast (classifier.precision) the outputs are bfloat16
+        mean.append(model.probabilities(outputs).float().cpu().numpy())
+        head_a.append(torch.sigmoid(outputs[0]).float().cpu().numpy())
     if not mean:
         return np.zeros((0, model.n_classes)), np.zeros((0, model.n_classes))
     return np.concatenate(mean), np.concatenate(head_a)
