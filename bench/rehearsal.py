@@ -178,7 +178,7 @@ class Runner:
         )  # fmt: skip
 
 
-def prepare_work(scratch: Path, steps: int | None) -> Path:
+def prepare_work(scratch: Path, steps: int | None, ddsp_clips: int) -> Path:
     work = scratch / "work"
     work.mkdir(parents=True, exist_ok=True)
     for part in ("config", "resources"):
@@ -186,14 +186,34 @@ def prepare_work(scratch: Path, steps: int | None) -> Path:
             shutil.copytree(REPO / part, work / part)
     # check_duration off: the stand-in files are 2.5 s, the metadata's DURATION minutes
     overlay = {"data": {"audio_root": str(scratch / "audio"), "check_duration": False}}
+    # DDSP validation features for ddsp_clips excerpts instead of 256 (CREPE's full model on
+    # two shared cores: seconds per excerpt); still one validation shard job
+    overlay["generators"] = {"ddsp": {"max_val_clips": ddsp_clips}}
     if steps is not None:
         # SampleRNN trained for a few steps with 2 validation excerpts (the paper's 100,000 steps
         # are days on a GPU), on the CPU (this machine has no GPU)
-        overlay["generators"] = {
-            "samplernn": {"steps": steps, "val_every": steps, "val_chunks": 2, "device": "cpu"}
-        }
+        overlay["generators"]["samplernn"] = {
+            "steps": steps, "val_every": steps, "val_chunks": 2, "device": "cpu",
+        }  # fmt: skip
     (work / OVERLAY).write_text(yaml.safe_dump(overlay, sort_keys=False))
     return work
+
+
+def full_length_audio(manifest: Path, n_tracks: int, sample_rate: int = 8000) -> float:
+    """Rewrite the first ``n_tracks`` tracks of ``manifest`` at their metadata DURATION (FLAC data
+    under the ``.mp3`` name: libsndfile reads by content), so excerpts taken at the metadata's
+    offsets exist. Returns the seconds it took."""
+    import pandas as pd
+    import soundfile as sf
+
+    t0 = time.perf_counter()
+    rows = pd.read_csv(manifest, sep="\t").head(n_tracks)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        y = template_audio(i % 24, float(row.duration_s) + 1.0, sample_rate)
+        tmp = Path(str(row.path) + ".tmp")
+        sf.write(tmp, y, sample_rate, format="FLAC")
+        os.replace(tmp, row.path)
+    return time.perf_counter() - t0
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -232,6 +252,7 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=32)
     parser.add_argument("--mel-shards", type=int, default=None, help="shards per split (all)")
     parser.add_argument("--kill-after", type=int, default=8, help="ddsp chunks before SIGKILL")
+    parser.add_argument("--ddsp-clips", type=int, default=24, help="ddsp max_val_clips overlay")
     parser.add_argument("--samplernn-steps", type=int, default=2)
     parser.add_argument("--gen-seconds", type=float, default=120.0)
     args = parser.parse_args()
@@ -240,7 +261,9 @@ def main() -> None:
         parser.error(f"--steps: unknown {sorted(unknown)}; choose from {STEPS}")
     cfg = yaml.safe_load((REPO / CONFIG).read_text())
     scratch = args.scratch.resolve()
-    work = prepare_work(scratch, args.samplernn_steps if "samplernn" in steps else None)
+    work = prepare_work(
+        scratch, args.samplernn_steps if "samplernn" in steps else None, args.ddsp_clips
+    )
     r = Runner(work, args.cores)
     labelsets, n_shards = cfg["labelsets"], cfg["features"]["shards"]
     counts: dict[str, int] = {}
@@ -276,6 +299,8 @@ def main() -> None:
         r.run("plan", f"plan_augmentation x{len(targets)}", *targets)
     if "ddsp" in steps:
         target = "results/generators/ddsp/mood/features/validation/shard-0.npz"
+        wall = full_length_audio(work / "results/data/mood/validation.tsv", args.ddsp_clips)
+        r.record("ddsp", f"{args.ddsp_clips} validation tracks rewritten full length (FLAC)", wall)
         chunks = work / Path(target).with_suffix(".work")
         ddsp_kill_resume(r, target, chunks, args.kill_after, work / "logs" / "rehearsal_ddsp")
         log = work / "logs/generators/ddsp_feature_shard/ddsp_mood_validation_0.log"
