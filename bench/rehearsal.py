@@ -21,6 +21,9 @@ to show sharding, grouping and resume at paper job counts:
 7. ``samplernn``: ``train_generator`` for SampleRNN/mood with ``--samplernn-steps`` steps (the
    overlay; the paper's 100,000 are days), then ONE ``generate_shard_gpu`` shard on the CPU,
    cut after ``--gen-seconds`` (it resumes per batch; its log says which batch it reached).
+   NOT YET RUN: training and the primes read audio at the metadata's offsets, past the end of
+   the 2.5 s stand-ins; it needs full-length train audio (as ``full_length_audio`` does for the
+   DDSP step). ``snakemake -n`` of the shard plans train_generator 1 + generate_shard_gpu 1.
 
 Each step's wall time is measured and a table printed at the end (also written to
 ``<scratch>/rehearsal.tsv``). The stand-in audio is 2.5 s per track, so the DAG, the job counts
