@@ -305,3 +305,17 @@ def test_empty_class_after_filtering_names_the_class(tmp_path):
     mapping = Path(__file__).resolve().parents[1] / "config/emotion_mapping.tsv"
     with pytest.raises(DataError, match=r"no track has class\(es\) \['sad'\]"):
         prepare_manifest(meta, "mood", ["happy", "sad"], mapping, tmp_path, tmp_path / "m.tsv")
+
+
+def test_check_duration_off_accepts_audio_shorter_than_the_metadata(tmp_path):
+    # a sound 2 s file whose metadata says 200 s: a cut download, unless the corpus is a stand-in
+    wav(tmp_path / "short.wav", tone(2))
+    track = Track("short", "artist_0", "album", "short.wav", 200.0, ("happy",))
+    common = dict(sample_rate=SR, read_seconds=READ_SECONDS, min_seconds=MIN_SECONDS)
+    checked = audit_split([track], [MOOD], tmp_path, policy="skip", where="meta.tsv", **common)
+    assert checked["status"].tolist() == ["rejected"]
+    assert "metadata says 200 s" in checked["reason"].iloc[0]
+    kept = audit_split(
+        [track], [MOOD], tmp_path, policy="error", where="meta.tsv", check_duration=False, **common
+    )
+    assert kept["status"].tolist() == ["ok"] and kept["reason"].tolist() == [""]

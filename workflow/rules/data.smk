@@ -49,6 +49,7 @@ rule check_audio:
         read_seconds=get_audio_check_seconds(),
         min_seconds=config["data"].get("min_seconds", 1.0),
         policy=config["data"].get("on_bad_audio", "error"),
+        check_duration=config["data"].get("check_duration", True),
     script:
         "../scripts/check_audio.py"
 

@@ -19,6 +19,7 @@ def main():
         read_seconds=sm.params.read_seconds,
         min_seconds=sm.params.min_seconds,
         policy=sm.params.policy,
+        check_duration=sm.params.check_duration,
     )
 
 

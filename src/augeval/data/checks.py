@@ -213,8 +213,12 @@ def audit_split(
     min_seconds: float,
     policy: str,
     where: str,
+    check_duration: bool = True,
 ) -> pd.DataFrame:
     """Check the audio of every track that some label set uses; apply ``policy`` to rejections.
+
+    ``check_duration`` (``data.check_duration``): compare each file's length with the metadata's
+    DURATION (off only for stand-in audio, which is shorter by design).
 
     Returns the audit table (:data:`AUDIT_COLUMNS`). With ``policy == "error"`` any rejection
     raises :class:`AudioError` listing every rejected file and its reason.
@@ -227,7 +231,8 @@ def audit_split(
         if not used_by:
             continue
         path = resolve_audio_path(audio_root, t.path, where)
-        check = check_audio_file(path, sample_rate, read_seconds, min_seconds, t.duration)
+        expected = t.duration if check_duration else None
+        check = check_audio_file(path, sample_rate, read_seconds, min_seconds, expected)
         rows.append((t.track_id, str(path), check.status, check.reason, ";".join(used_by)))
     audit = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
     bad = audit[audit["status"] == "rejected"]

@@ -34,6 +34,7 @@ def check_split_audio(
     read_seconds: float,
     min_seconds: float,
     policy: str = "error",
+    check_duration: bool = True,
 ) -> pd.DataFrame:
     """Rule check_audio: split checks over all of ``metadata``, audio checks of ``split``."""
     tracks = {name: read_metadata(path) for name, path in metadata.items()}
@@ -47,6 +48,7 @@ def check_split_audio(
         min_seconds=min_seconds,
         policy=policy,
         where=str(metadata[split]),
+        check_duration=check_duration,
     )
     counts = audit["status"].value_counts().to_dict()
     log.info("%s: audio checked for %d tracks: %s", split, len(audit), counts)

@@ -1,0 +1,344 @@
+"""Paper-scale rehearsal: the paper config's real DAG on tiny stand-in audio (issue 19, item 3).
+
+The paper config (``config/mtg_jamendo.yaml``) reads the shipped MTG-Jamendo split-0 metadata
+(18,486 tracks, 56 tags). This bench writes a short MP3 for every track of that metadata in the
+real layout (``NN/ID.mp3``) under a scratch folder, then runs the paper config's own DAG there
+with a small overlay (``data.audio_root`` -> the scratch audio; ``data.check_duration: false``, as
+the stand-in files are shorter than the metadata's DURATION, which check_audio would reject as
+truncated; SampleRNN's ``steps`` -> ``--samplernn-steps`` when SampleRNN is trained) far enough
+to show sharding, grouping and resume at paper job counts:
+
+1. ``audio``: one MP3 per track. ``--templates`` distinct tones are encoded once (libsndfile's
+   MP3 encoder) and their bytes copied to every path, so a file costs a copy, not an encode.
+2. ``dryrun``: ``snakemake -n`` job counts per rule, and ``--profile profiles/slurm -n``'s
+   SLURM submission count (one ``sbatch`` per job group or ungrouped job).
+3. ``manifests``: ``check_audio`` (3 jobs, every track decoded) and ``make_manifest`` (6 jobs).
+4. ``mel``: the mel-cache shards (``mel_shard``; all of them, or ``--mel-shards N`` per split).
+5. ``plan``: ``plan_augmentation`` for every generator and label set.
+6. ``ddsp``: ONE ``ddsp_feature_shard`` job (the mood validation part: one shard), SIGKILLed
+   once ``--kill-after`` excerpt chunks exist, then rerun: the rerun's log says how many
+   excerpts it found done and skipped.
+7. ``samplernn``: ``train_generator`` for SampleRNN/mood with ``--samplernn-steps`` steps (the
+   overlay; the paper's 100,000 are days), then ONE ``generate_shard_gpu`` shard on the CPU,
+   cut after ``--gen-seconds`` (it resumes per batch; its log says which batch it reached).
+   NOT YET RUN: training and the primes read audio at the metadata's offsets, past the end of
+   the 2.5 s stand-ins; it needs full-length train audio (as ``full_length_audio`` does for the
+   DDSP step). ``snakemake -n`` of the shard plans train_generator 1 + generate_shard_gpu 1.
+
+Each step's wall time is measured and a table printed at the end (also written to
+``<scratch>/rehearsal.tsv``). The stand-in audio is 2.5 s per track, so the DAG, the job counts
+and the per-job overheads are the paper's, but the per-track audio work is not: the metadata
+durations (which drive planning, excerpt offsets and budgets) are the real ones, and reads past
+the end of a short file are zero-padded by the readers.
+
+Usage (from the repository root; about 10-20 min on 2 cores for all steps)::
+
+    PYTHONPATH=$PWD/src nice python bench/rehearsal.py [--scratch /tmp/rehearsal]
+        [--steps audio,dryrun,manifests,mel,plan,ddsp,samplernn] [--mel-shards N] [--cores 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = "config/mtg_jamendo.yaml"
+OVERLAY = "config/rehearsal.yaml"
+STEPS = ["audio", "dryrun", "manifests", "mel", "plan", "ddsp", "samplernn"]
+SPLITS = ("train", "validation", "test")
+
+
+def template_index(track_path: str, n_templates: int) -> int:
+    """Which of ``n_templates`` stand-in tones a track gets: a stable hash of its path."""
+    digest = hashlib.sha256(track_path.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n_templates
+
+
+def template_audio(index: int, seconds: float, sample_rate: int) -> np.ndarray:
+    """Stand-in music ``index``: a mono two-note figure, distinct pitches per template."""
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    f0 = 110.0 * 2 ** (index / 12)
+    freq = np.where((t * 2).astype(int) % 2 == 0, f0, f0 * 1.5)
+    phase = 2 * np.pi * np.cumsum(freq) / sample_rate
+    return (0.3 * np.sin(phase) + 0.1 * np.sin(2 * phase)).astype(np.float32)
+
+
+def parse_job_stats(text: str) -> dict[str, int]:
+    """``{rule: count}`` from the first ``Job stats:`` table of Snakemake's output (with total)."""
+    lines = text.splitlines()
+    if "Job stats:" not in lines:
+        return {}
+    counts = {}
+    for line in lines[lines.index("Job stats:") + 3 :]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def count_submissions(text: str) -> tuple[int, int, int]:
+    """(group jobs, ungrouped rule jobs, rule jobs inside groups) of a ``-n`` run's listing.
+
+    Under the SLURM executor each group job and each ungrouped job is one ``sbatch``; a group's
+    member jobs are listed indented below its ``Group job NAME`` line.
+    """
+    groups = ungrouped = grouped = 0
+    for line in text.splitlines():
+        if "] Group job " in line:
+            groups += 1
+        elif re.fullmatch(r"(local)?rule \w+:", line):
+            ungrouped += 1
+        elif re.fullmatch(r"\s+(local)?rule \w+:", line):
+            grouped += 1
+    return groups, ungrouped, grouped
+
+
+def track_paths(metadata_dir: Path, split: str) -> list[str]:
+    """Every track's relative audio path (``NN/ID.mp3``) in the split-0 metadata."""
+    from augeval.data.mtg import read_metadata
+
+    paths = []
+    for name in SPLITS:
+        tsv = metadata_dir / "splits" / split / f"autotagging_moodtheme-{name}.tsv"
+        paths += [t.path for t in read_metadata(tsv)]
+    return paths
+
+
+def write_audio(root: Path, paths: list[str], seconds: float, sample_rate: int, n: int) -> dict:
+    import soundfile as sf
+
+    t0 = time.perf_counter()
+    blobs = []
+    tmp = root / ".templates"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        p = tmp / f"{i}.mp3"
+        sf.write(
+            p, template_audio(i, seconds, sample_rate), sample_rate, "MPEG_LAYER_III", None, "MP3"
+        )
+        blobs.append(p.read_bytes())
+    t_enc = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for rel in paths:
+        out = root / rel
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(blobs[template_index(rel, n)])
+    t_copy = time.perf_counter() - t1
+    size = sum(len(blobs[template_index(rel, n)]) for rel in paths)
+    return {"files": len(paths), "encode_s": t_enc, "copy_s": t_copy, "bytes": size}
+
+
+class Runner:
+    def __init__(self, work: Path, cores: int):
+        self.work, self.cores = work, cores
+        self.times: list[tuple[str, str, float, str]] = []
+        self.env = dict(os.environ)
+        src = str(REPO / "src")
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+
+    def cmd(self, *args: str) -> list[str]:
+        return [
+            sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+            "--configfile", CONFIG, OVERLAY, "--cores", str(self.cores), *args,
+        ]  # fmt: skip
+
+    def run(self, step: str, what: str, *args: str, check: bool = True) -> str:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            self.cmd(*args), cwd=self.work, env=self.env, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - t0
+        out = proc.stdout + proc.stderr
+        (self.work / "logs").mkdir(exist_ok=True)
+        (self.work / "logs" / f"rehearsal_{step}.txt").write_text(out)
+        if check and proc.returncode != 0:
+            raise SystemExit(f"{step}: snakemake failed (rc {proc.returncode}):\n{out[-4000:]}")
+        self.record(step, what, wall, f"rc {proc.returncode}")
+        return out
+
+    def record(self, step: str, what: str, wall: float, note: str = "") -> None:
+        self.times.append((step, what, wall, note))
+        print(f"[{step}] {what}: {wall:.1f} s {note}", flush=True)
+
+    def start(self, *args: str, log: Path) -> subprocess.Popen:
+        fh = open(log, "w")  # noqa: SIM115  (closed by the caller via proc.wait)
+        return subprocess.Popen(
+            self.cmd(*args), cwd=self.work, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def prepare_work(scratch: Path, steps: int | None, ddsp_clips: int) -> Path:
+    work = scratch / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    for part in ("config", "resources"):
+        if not (work / part).exists():
+            shutil.copytree(REPO / part, work / part)
+    # check_duration off: the stand-in files are 2.5 s, the metadata's DURATION minutes
+    overlay = {"data": {"audio_root": str(scratch / "audio"), "check_duration": False}}
+    # DDSP validation features for ddsp_clips excerpts instead of 256 (CREPE's full model on
+    # two shared cores: seconds per excerpt); still one validation shard job
+    overlay["generators"] = {"ddsp": {"max_val_clips": ddsp_clips}}
+    if steps is not None:
+        # SampleRNN trained for a few steps with 2 validation excerpts (the paper's 100,000 steps
+        # are days on a GPU), on the CPU (this machine has no GPU)
+        overlay["generators"]["samplernn"] = {
+            "steps": steps, "val_every": steps, "val_chunks": 2, "device": "cpu",
+        }  # fmt: skip
+    (work / OVERLAY).write_text(yaml.safe_dump(overlay, sort_keys=False))
+    return work
+
+
+def full_length_audio(manifest: Path, n_tracks: int, sample_rate: int = 8000) -> float:
+    """Rewrite the first ``n_tracks`` tracks of ``manifest`` at their metadata DURATION (FLAC data
+    under the ``.mp3`` name: libsndfile reads by content), so excerpts taken at the metadata's
+    offsets exist. Returns the seconds it took."""
+    import pandas as pd
+    import soundfile as sf
+
+    t0 = time.perf_counter()
+    rows = pd.read_csv(manifest, sep="\t").head(n_tracks)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        y = template_audio(i % 24, float(row.duration_s) + 1.0, sample_rate)
+        tmp = Path(str(row.path) + ".tmp")
+        sf.write(tmp, y, sample_rate, format="FLAC")
+        os.replace(tmp, row.path)
+    return time.perf_counter() - t0
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def ddsp_kill_resume(r: Runner, target: str, work_dir: Path, kill_after: int, log: Path) -> dict:
+    """Start the shard, SIGKILL it once ``kill_after`` chunks exist, rerun it; times both."""
+    t0 = time.perf_counter()
+    proc = r.start(target, "--rerun-incomplete", log=log.with_suffix(".killed.txt"))
+    n = 0
+    while proc.poll() is None:
+        n = len(list(work_dir.glob("*.npz"))) if work_dir.exists() else 0
+        if n >= kill_after:
+            kill_group(proc)
+            break
+        time.sleep(0.5)
+    r.record(
+        "ddsp", f"ddsp_feature_shard until SIGKILL ({n} chunks done)", time.perf_counter() - t0
+    )
+    out = r.run("ddsp", "ddsp_feature_shard rerun (resumes)", target, "--rerun-incomplete")
+    return {"chunks_at_kill": n, "out": out}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/rehearsal"))
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma list of {STEPS}")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.5, help="stand-in audio per track")
+    parser.add_argument("--sample-rate", type=int, default=44100)
+    parser.add_argument("--templates", type=int, default=32)
+    parser.add_argument("--mel-shards", type=int, default=None, help="shards per split (all)")
+    parser.add_argument("--kill-after", type=int, default=8, help="ddsp chunks before SIGKILL")
+    parser.add_argument("--ddsp-clips", type=int, default=24, help="ddsp max_val_clips overlay")
+    parser.add_argument("--samplernn-steps", type=int, default=2)
+    parser.add_argument("--gen-seconds", type=float, default=120.0)
+    args = parser.parse_args()
+    steps = args.steps.split(",")
+    if unknown := set(steps) - set(STEPS):
+        parser.error(f"--steps: unknown {sorted(unknown)}; choose from {STEPS}")
+    cfg = yaml.safe_load((REPO / CONFIG).read_text())
+    scratch = args.scratch.resolve()
+    work = prepare_work(
+        scratch, args.samplernn_steps if "samplernn" in steps else None, args.ddsp_clips
+    )
+    r = Runner(work, args.cores)
+    labelsets, n_shards = cfg["labelsets"], cfg["features"]["shards"]
+    counts: dict[str, int] = {}
+
+    if "audio" in steps:
+        paths = track_paths(REPO / cfg["data"]["metadata_dir"], cfg["data"]["split"])
+        a = write_audio(scratch / "audio", paths, args.seconds, args.sample_rate, args.templates)
+        note = (
+            f"encode {a['encode_s']:.2f} s, copy {1e3 * a['copy_s'] / a['files']:.3f} ms/file,"
+            f" {a['bytes'] / 2**20:.0f} MiB"
+        )
+        what = f"{a['files']} MP3 ({args.templates} encodes)"
+        r.record("audio", what, a["encode_s"] + a["copy_s"], note)
+    if "dryrun" in steps:
+        counts = parse_job_stats(r.run("dryrun", "snakemake -n", "-n"))
+        out = r.run("dryrun", "snakemake --profile profiles/slurm -n",
+                    "--profile", str(REPO / "profiles/slurm"), "-n")  # fmt: skip
+        groups, alone, inside = count_submissions(out)
+        (work / "logs" / "dryrun_counts.yaml").write_text(yaml.safe_dump(counts))
+        r.record("dryrun", "SLURM submissions", 0.0,
+                 f"{groups + alone} sbatch = {groups} group jobs (of {inside} rule jobs)"
+                 f" + {alone} ungrouped jobs")  # fmt: skip
+    manifests = [f"results/data/{ls}/{s}.tsv" for ls in labelsets for s in SPLITS]
+    if "manifests" in steps:
+        r.run("manifests", "check_audio x3 + make_manifest x6", *manifests)
+    if "mel" in steps:
+        k = n_shards if args.mel_shards is None else min(args.mel_shards, n_shards)
+        targets = [f"results/features/real/{s}/shard-{i}.tsv" for s in SPLITS for i in range(k)]
+        r.run("mel", f"mel_shard x{len(targets)}", *targets)
+    gens = list(cfg["generators"])
+    if "plan" in steps:
+        targets = [f"results/augment/{g}/{ls}/main/sources.tsv" for g in gens for ls in labelsets]
+        r.run("plan", f"plan_augmentation x{len(targets)}", *targets)
+    if "ddsp" in steps:
+        target = "results/generators/ddsp/mood/features/validation/shard-0.npz"
+        wall = full_length_audio(work / "results/data/mood/validation.tsv", args.ddsp_clips)
+        r.record("ddsp", f"{args.ddsp_clips} validation tracks rewritten full length (FLAC)", wall)
+        chunks = work / Path(target).with_suffix(".work")
+        ddsp_kill_resume(r, target, chunks, args.kill_after, work / "logs" / "rehearsal_ddsp")
+        log = work / "logs/generators/ddsp_feature_shard/ddsp_mood_validation_0.log"
+        done = (
+            [ln for ln in log.read_text().splitlines() if "done before" in ln]
+            if log.exists()
+            else []
+        )
+        print("ddsp rerun log:", *done[-1:], sep="\n  ")
+    if "samplernn" in steps:
+        r.run("samplernn", f"train_generator samplernn/mood ({args.samplernn_steps} steps)",
+              "results/generators/samplernn/mood/checkpoint.pt")  # fmt: skip
+        target = "results/generated/samplernn/mood/main/shards/shard-0.tsv"
+        t0 = time.perf_counter()
+        log = work / "logs" / "rehearsal_samplernn_shard.txt"
+        proc = r.start(target, log=log)
+        try:
+            proc.wait(timeout=args.gen_seconds)
+            note = f"finished rc {proc.returncode}"
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            note = f"cut after {args.gen_seconds:.0f} s (resumes per batch)"
+        r.record("samplernn", "generate_shard_gpu shard 0 (cpu)", time.perf_counter() - t0, note)
+
+    print("\nstep       | what | wall s | note")
+    rows = ["step\twhat\twall_s\tnote"]
+    for step, what, wall, note in r.times:
+        print(f"{step:10s} | {what} | {wall:.1f} | {note}")
+        rows.append(f"{step}\t{what}\t{wall:.2f}\t{note}")
+    if counts:
+        print("\njobs per rule (snakemake -n):")
+        for rule, n in counts.items():
+            print(f"  {rule:24s} {n}")
+    (scratch / "rehearsal.tsv").write_text("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()
