@@ -440,11 +440,13 @@ class _Planner:
         for g, _, part, n_rows in self.ddsp_parts():
             cfg = self.w.gen_cfg(g)
             params = {k: cfg[k] for k in ("hop", "f0_resolution", "clip_seconds")}
+            unit = "ddsp_features_s_per_excerpt"  # pYIN
+            if cfg.get("f0_method") == "crepe":  # torchcrepe on the job's CPU
+                unit = f"crepe_{cfg['crepe_model']}_features_s_per_excerpt"
+                params = {k: cfg[k] for k in ("hop", "clip_seconds")}
             per_process = max(1, int(cfg["feature_threads"]))
             for k in part_shard_sizes(cfg, part, n_rows):
-                cost = self.cost("ddsp_feature_shard").add(
-                    k / per_process, "ddsp_features_s_per_excerpt", "cpu", **params
-                )
+                cost = self.cost("ddsp_feature_shard").add(k / per_process, unit, "cpu", **params)
                 out.append(self.job("ddsp_feature_shard", cost, owner=g))
         return out
 

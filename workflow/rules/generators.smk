@@ -17,7 +17,7 @@ rule ddsp_feature_shard:
     threads: get_ddsp_feature_threads
     resources:
         mem_mb=get_ddsp_feature_mem_mb,
-        runtime=240,
+        runtime=720,  # paper preset, CREPE full at hop 64: 7.8 h forecast; resumes per excerpt
     params:
         features=get_ddsp_feature_params,
         n_shards=get_ddsp_feature_shard_count,
