@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,7 +104,14 @@ def main() -> None:
     n_clips = args.clips_per_class * sum(
         len(labelset_from_config(ls, labels).classes) for ls in config["labelsets"]
     )
-    print(f"scored {n_clips} clips ({args.clips_per_class} per class, {len(targets)} label sets)")
+    scored = 0
+    for target in targets:  # the policy takes each class's clips up to its budget
+        summary = pd.read_csv(run / target, sep="\t")
+        scored += int(summary.query("role == 'scored' and `class` == 'all'")["n_clips"].sum())
+    print(
+        f"wrote {n_clips} clips ({args.clips_per_class} per class, {len(targets)} label sets); "
+        f"scored {scored} (each class up to its augment.fraction budget)"
+    )
     print(f"wall: {wall:.1f} s")
     _, noop = snakemake(run, overlay, targets)
     print(f"no-op re-run: {noop:.1f} s")
