@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 
 from augeval.atomic import write_text
-from augeval.classifier.predict import aligned_scores, read_predictions
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import read_manifest
 from augeval.gallery import build_class_page
 from augeval.logs import run_logged
+from augeval.predictions import aligned_scores, read_predictions
 from augeval.seeding import derive_seed
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
