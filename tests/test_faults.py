@@ -13,6 +13,7 @@ import torch
 from helpers import CLASSES, N_MELS, fake_cache
 from helpers import CLASSIFIER_CFG as CFG
 
+from augeval import config_schema
 from augeval.checkpoints import load_checkpoint, save_checkpoint
 from augeval.classifier.predict import predict_manifest
 from augeval.classifier.train import MODEL_KEYS, build_model, train_classifier
@@ -120,7 +121,8 @@ def test_truncated_classifier_checkpoint_fails_prediction_clearly(cache, tmp_pat
         {
             "model": model.state_dict(),
             "classes": CLASSES,
-            "model_config": {k: CFG[k] for k in MODEL_KEYS} | {"n_mels": N_MELS},
+            "model_config": {k: config_schema.fill(CFG, "classifier")[k] for k in MODEL_KEYS}
+            | {"n_mels": N_MELS},
             "input_frames": CFG["input_frames"],
         },
         path,

@@ -41,6 +41,7 @@ def test_residual_blocks_match_torchvisions():
     for mine, ref in zip(ours, theirs, strict=True):
         if hasattr(ref, "use_res_connect"):
             assert (mine.use_res_connect, mine.stride) == (ref.use_res_connect, ref.stride)
+        assert mine.out_channels == ref.out_channels
 
 
 def test_round_channels_by_hand():

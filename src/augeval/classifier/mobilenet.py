@@ -36,13 +36,20 @@ def round_channels(value: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-def conv_bn_relu6(inp: int, out: int, kernel: int = 3, stride: int = 1, groups: int = 1):
-    """Convolution (no bias, "same" padding) + BatchNorm + ReLU6, keys ``0``/``1``/``2``."""
-    return nn.Sequential(
-        nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(out),
-        nn.ReLU6(inplace=True),
-    )
+class ConvBNReLU6(nn.Sequential):
+    """Convolution (no bias, "same" padding) + BatchNorm + ReLU6, keys ``0``/``1``/``2``; like
+    torchvision's block it knows its ``out_channels``."""
+
+    def __init__(self, inp: int, out: int, kernel: int = 3, stride: int = 1, groups: int = 1):
+        super().__init__(
+            nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(out),
+            nn.ReLU6(inplace=True),
+        )
+        self.out_channels = out
+
+
+conv_bn_relu6 = ConvBNReLU6
 
 
 class InvertedResidual(nn.Module):
