@@ -49,9 +49,6 @@ class ConvBNReLU6(nn.Sequential):
         self.out_channels = out
 
 
-conv_bn_relu6 = ConvBNReLU6
-
-
 class InvertedResidual(nn.Module):
     """Expand (1x1, unless t = 1), depthwise 3x3, linear projection (1x1); residual sum when the
     block keeps its shape."""
@@ -64,9 +61,9 @@ class InvertedResidual(nn.Module):
         self.out_channels = out
         layers: list[nn.Module] = []
         if expand_ratio != 1:
-            layers.append(conv_bn_relu6(inp, hidden, kernel=1))
+            layers.append(ConvBNReLU6(inp, hidden, kernel=1))
         layers += [
-            conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden),
+            ConvBNReLU6(hidden, hidden, stride=stride, groups=hidden),
             nn.Conv2d(hidden, out, 1, 1, 0, bias=False),
             nn.BatchNorm2d(out),
         ]
@@ -84,13 +81,13 @@ def last_channels(width_mult: float) -> int:
 def mobilenet_v2_features(width_mult: float = 1.0) -> nn.Sequential:
     """The backbone, initialised as torchvision initialises a fresh ``mobilenet_v2``."""
     channels = round_channels(STEM_CHANNELS * width_mult)
-    layers: list[nn.Module] = [conv_bn_relu6(3, channels, stride=2)]
+    layers: list[nn.Module] = [ConvBNReLU6(3, channels, stride=2)]
     for t, c, n, s in INVERTED_RESIDUAL_SETTING:
         out = round_channels(c * width_mult)
         for i in range(n):
             layers.append(InvertedResidual(channels, out, s if i == 0 else 1, t))
             channels = out
-    layers.append(conv_bn_relu6(channels, last_channels(width_mult), kernel=1))
+    layers.append(ConvBNReLU6(channels, last_channels(width_mult), kernel=1))
     features = nn.Sequential(*layers)
     # torchvision builds its ImageNet classifier next (drawing its default initialisation) and
     # then re-initialises every layer in module order: do the same, then drop the classifier.
