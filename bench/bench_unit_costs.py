@@ -9,7 +9,8 @@ per unit ``name value unit`` to paste into ``resources/costs.yaml``. Units (``--
 * ``pyin_demo`` / ``pyin_paper``: DDSP features (pYIN + loudness) of one 4 s excerpt at 16 kHz,
   at the demo's (hop 256, 0.25-semitone grid) and the paper config's (hop 64, 0.1) settings.
 * ``classifier_demo`` / ``classifier_paper``: one training example (forward, backward, Adam) and
-  one prediction, demo model (width 0.35, 256 frames) and paper model (width 1.0, 4096 frames).
+  one prediction, demo model (width 0.35, 256 frames, last_channels 320) and paper model
+  (width 1.0, 4096 frames).
 * ``samplernn_gen_demo`` / ``samplernn_gen_paper``: one sample step of primed generation for a
   batch of 32 rows (demo dim 64 × 1 GRU; paper dim 1024 × 2 GRUs).
 * ``samplernn_train_demo``: one training step of the demo SampleRNN (batch 16 × 256 samples).
@@ -98,11 +99,11 @@ def pyin_paper(repeats):
     return {"ddsp_features_s_per_excerpt[hop=64,res=0.1]": (_pyin(64, 0.1, repeats), "s")}
 
 
-def _classifier(width, frames, chunk, batch, repeats, tag):
+def _classifier(width, frames, chunk, batch, repeats, tag, last=None):
     from augeval.classifier.model import MoodClassifier
 
     torch.manual_seed(0)
-    model = MoodClassifier(56, n_mels=96, chunk_frames=chunk, width_mult=width)
+    model = MoodClassifier(56, n_mels=96, chunk_frames=chunk, width_mult=width, last_channels=last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     x = torch.randn(batch, 96, frames)
     y = (torch.rand(batch, 56) < 0.05).float()
@@ -123,7 +124,7 @@ def _classifier(width, frames, chunk, batch, repeats, tag):
 
 
 def classifier_demo(repeats):
-    return _classifier(0.35, 256, 128, 8, repeats, "width=0.35,frames=256")
+    return _classifier(0.35, 256, 128, 8, repeats, "width=0.35,frames=256,last=320", last=320)
 
 
 def classifier_paper(repeats):

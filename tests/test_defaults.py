@@ -134,6 +134,7 @@ CLASSIFIER = {
     },  # fmt: skip
     "eval_augment": "none",
     "out_conv_padding": 1,
+    "last_channels": None,
     "selection_head": "mean",
     "reload_best": "phase",
     "keep_sgd_optimizer": False,

@@ -55,7 +55,7 @@ COSTS = [
 CONFIG = {
     "labels": {"tags": ["calm", "happy"], "emotion_mapping": None, "multi_quadrant": "first_tag"},
     "augment": {"fraction": 0.5, "duration": "full"},
-    "features": {"sample_rate": 12000, "hop_length": 256, "max_frames": 768},
+    "features": {"sample_rate": 12000, "hop_length": 256, "max_frames": 768, "n_mels": 96},
     "classifier": {
         "width_mult": 0.35, "input_frames": 256, "batch_size": 2, "bn_batches": 1,
         "epoch_size": "all", "schedule": [{"optimizer": "adam", "lr": 0.001, "epochs": 3}],

@@ -54,3 +54,25 @@ def test_round_channels_by_hand():
 
 def test_imagenet_url_is_torchvisions():
     assert IMAGENET_WEIGHTS_URL == torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1.url
+
+
+def test_narrower_last_convolution_changes_only_the_last_block_and_the_model_reads_it():
+    from augeval.classifier.model import MoodClassifier
+    from augeval.errors import ConfigError
+
+    full, narrow = mobilenet_v2_features(0.35), mobilenet_v2_features(0.35, last=320)
+    assert (full[-1].out_channels, narrow[-1].out_channels) == (1280, 320)
+    assert narrow[-1][0].weight.shape == (320, full[-1][0].in_channels, 1, 1)
+    for a, b in zip(full[:-1], narrow[:-1], strict=True):  # every other block keeps its shape
+        assert [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
+    model = MoodClassifier(4, n_mels=96, chunk_frames=128, width_mult=0.35, last_channels=320)
+    assert model.reduce[0].in_channels == 320
+    # 320 x 512 x 9 weights instead of 1280 x 512 x 9 (+ the last 1x1 convolution's share)
+    default = MoodClassifier(4, n_mels=96, chunk_frames=128, width_mult=0.35)
+    saved = sum(p.numel() for p in default.parameters()) - sum(
+        p.numel() for p in model.parameters()
+    )
+    assert saved == (1280 - 320) * (512 * 9 + full[-1][0].in_channels + 2)
+    assert model(torch.randn(2, 96, 256))[0].shape == (2, 4)
+    with pytest.raises(ConfigError, match="last_channels"):
+        MoodClassifier(4, width_mult=1.0, last_channels=320, pretrained="imagenet")

@@ -347,8 +347,15 @@ class _Planner:
         return float(pd.Series(durations, dtype=float).clip(upper=cached).sum())
 
     def classifier_params(self) -> dict:
-        k = self.c["classifier"]
-        return {"width_mult": k["width_mult"], "input_frames": k["input_frames"]}
+        k = config_schema.fill(self.c["classifier"], "classifier")  # e.g. a test's partial one
+        # null: MobileNetV2's own 1280 (x width_mult above 1; augeval.classifier.mobilenet)
+        last = k["last_channels"] or 1280 * max(1.0, float(k["width_mult"]))
+        return {
+            "width_mult": k["width_mult"],
+            "input_frames": k["input_frames"],
+            "n_mels": self.c["features"]["n_mels"],
+            "last_channels": last,
+        }
 
     # -- data ------------------------------------------------------------------------------
     def demo_corpus(self):

@@ -17,6 +17,7 @@ def main():
         clip_seconds=tuple(demo["clip_seconds"]),
         sample_rate=demo["sample_rate"],
         multi_label_fraction=demo["multi_label_fraction"],
+        split_fractions=tuple(demo["split_fractions"]),
         seed=sm.params.seed,
     )
 

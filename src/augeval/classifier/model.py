@@ -29,11 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from augeval.classifier.mobilenet import (
-    IMAGENET_WEIGHTS_URL,
-    last_channels,
-    mobilenet_v2_features,
-)
+from augeval.classifier.mobilenet import IMAGENET_WEIGHTS_URL, mobilenet_v2_features
+from augeval.classifier.mobilenet import last_channels as backbone_channels
 from augeval.errors import CheckpointError, ConfigError
 
 __all__ = [
@@ -183,6 +180,9 @@ class MoodClassifier(nn.Module):
     attention_layers, attention_heads, hidden, ffn:
         Transformer head size: layers, heads, model width (also the per-chunk embedding size)
         and feed-forward width.
+    last_channels:
+        Channels of the backbone's last 1x1 convolution; None is MobileNetV2's 1280 (the only
+        width torchvision's weight files fit), a smaller value a cheaper model (the demo's).
     out_conv_padding:
         Padding of the 3x3 convolution after the backbone: 1 keeps the backbone's map (3 x 8 for
         a 96 x 256 chunk), 0 is the reference's (3 x 8 -> 1 x 6, so the global max sees only
@@ -203,6 +203,7 @@ class MoodClassifier(nn.Module):
         hidden: int = 256,
         ffn: int = 1024,
         out_conv_padding: int = 1,
+        last_channels: int | None = None,
     ) -> None:
         super().__init__()
         if n_classes < 1:
@@ -241,9 +242,18 @@ class MoodClassifier(nn.Module):
             nn.Conv2d(10, 3, kernel_size=1),
             nn.ReLU(inplace=True),
         )
-        self.features = mobilenet_v2_features(width_mult)  # torchvision's, see its module
+        if last_channels is not None and last_channels < 1:
+            raise ConfigError(f"classifier.last_channels must be >= 1, got {last_channels}")
+        self.last_channels = last_channels
+        # torchvision's backbone (see its module), with an optional narrower last convolution
+        self.features = mobilenet_v2_features(width_mult, last_channels)
         self.reduce = nn.Sequential(
-            nn.Conv2d(last_channels(width_mult), 512, kernel_size=3, padding=out_conv_padding),
+            nn.Conv2d(
+                backbone_channels(width_mult, last_channels),
+                512,
+                kernel_size=3,
+                padding=out_conv_padding,
+            ),
             nn.ReLU(inplace=True),
             nn.Conv2d(512, hidden, kernel_size=1),
             nn.ReLU(inplace=True),
@@ -287,6 +297,14 @@ class MoodClassifier(nn.Module):
     def _load_pretrained(self, pretrained: str | os.PathLike) -> None:
         if isinstance(pretrained, str) and pretrained == "none":
             return
+        if self.last_channels is not None and self.last_channels != backbone_channels(
+            self.width_mult
+        ):
+            raise ConfigError(
+                f"classifier.pretrained={str(pretrained)!r} needs the backbone's own last "
+                f"convolution ({backbone_channels(self.width_mult)} channels), but "
+                f"classifier.last_channels is {self.last_channels}; set last_channels to null"
+            )
         if isinstance(pretrained, str) and pretrained == "imagenet":
             if self.width_mult != 1.0:
                 raise ConfigError(

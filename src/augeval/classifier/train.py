@@ -43,7 +43,7 @@ from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.classifier")
 
-MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames", "out_conv_padding")
+MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames", "out_conv_padding", "last_channels")
 RUNTIME_KEYS = ("checkpoint_minutes",)  # may change between a run and its resumption
 
 
@@ -56,6 +56,7 @@ def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
         width_mult=cfg["width_mult"],
         pretrained=cfg["pretrained"],
         out_conv_padding=cfg["out_conv_padding"],
+        last_channels=cfg["last_channels"],
     )
 
 
