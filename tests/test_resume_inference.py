@@ -301,3 +301,27 @@ def test_embed_sigterm_stops_after_a_batch_and_changed_inputs_invalidate(setup, 
     expected = str(root / "expected.npz")
     embed_outputs(*embed_args(root, index, checkpoints[1], expected))
     assert Path(output).read_bytes() == Path(expected).read_bytes()
+
+
+def test_a_damaged_or_foreign_unit_is_recomputed(tmp_path, caplog):
+    """WorkUnits: a unit is used only with its own tag; a truncated file (outside damage) or one
+    of other settings or another unit name reads as missing, with a log line naming the file."""
+    from augeval.work_units import WorkUnits
+
+    units = WorkUnits(tmp_path / "w", {"batch_size": 4}, "test")
+    units.save("batch-000000", {"x": np.arange(3)})
+    np.testing.assert_array_equal(units.load("batch-000000")["x"], np.arange(3))
+    assert WorkUnits(tmp_path / "w", {"batch_size": 5}, "test").load("batch-000000") is None
+    units.path("batch-000000").rename(units.path("batch-000001"))  # the right settings, wrong unit
+    with caplog.at_level("INFO", logger="augeval.work_units"):
+        assert units.load("batch-000001") is None
+    assert "batch-000001.npz was made from other inputs or settings" in caplog.text
+    units.save("batch-000002", {"x": np.arange(1000)})
+    data = units.path("batch-000002").read_bytes()
+    units.path("batch-000002").write_bytes(data[: len(data) // 2])
+    with caplog.at_level("WARNING", logger="augeval.work_units"):
+        assert units.load("batch-000002") is None
+    assert "cannot read" in caplog.text and "batch-000002.npz" in caplog.text
+    assert units.load("batch-000003") is None  # never made
+    units.clear()
+    assert not (tmp_path / "w").exists()
