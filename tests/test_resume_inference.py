@@ -265,11 +265,11 @@ def test_embed_killed_half_way_resumes_and_writes_the_same_bytes(setup, caplog, 
 
     output = str(root / "out/trial-0.npz")
     proc = start_job("embed", embed_args(root, index, checkpoints[0], output))
-    kill_after(proc, "out/trial-0.work/*/batch-*.npz", root, 10)  # validation done, gen under way
+    kill_after(proc, "out/trial-0.work/*/batch-*.npz", root, 9)  # validation done, gen under way
     assert proc.returncode == -signal.SIGKILL, "the job finished before it could be killed"
     work = Path(output).with_suffix(".work")
     kept = [len(list((work / s).glob("batch-*.npz"))) for s in ("validation", "gen")]
-    assert kept[0] == 8 and 2 <= kept[1] < 4
+    assert kept[0] == 8 and 1 <= kept[1] < 4
     assert not Path(output).exists()
 
     calls = count_calls(monkeypatch, "embed_chunks")
