@@ -8,9 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,3 +61,19 @@ def write_tsv(
     """
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep="\t", index=index, float_format=float_format, na_rep=na_rep)
+
+
+def write_npz(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], compress: bool = True
+) -> None:
+    """Atomically write ``arrays`` as an ``.npz`` that ``np.load`` reads (deflated unless not
+    ``compress``), with fixed zip timestamps, so equal arrays give byte-identical files
+    (``np.savez`` stamps the clock)."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with atomic_path(path, suffix=".npz") as tmp:
+        with zipfile.ZipFile(tmp, "w", method) as zf:
+            for name, value in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = method
+                with zf.open(info, "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)

@@ -37,11 +37,11 @@ DEFAULT_MINUTES = 30.0
 class Preempted(AugevalError):
     """Training stopped on a signal after saving its state; re-running the job resumes it."""
 
-    def __init__(self, signum: int, where: str):
+    def __init__(self, signum: int, where: str, what: str = "the training state"):
         self.signum = signum
         self.exit_code = 128 + signum
         super().__init__(
-            f"stopped by {signal.Signals(signum).name} after saving the training state at {where}; "
+            f"stopped by {signal.Signals(signum).name} after saving {what} at {where}; "
             "re-run the job to resume"
         )
 
@@ -93,12 +93,14 @@ class Preemption:
             return True
         return self.seconds is not None and self.clock() - self._last_save >= self.seconds
 
-    def saved(self, where: str) -> None:
+    def saved(self, where: str, what: str = "the training state") -> None:
         """Record a save of the state at ``where`` (restarts the timer); after a signal, raise
-        :class:`Preempted`. Any save counts, including a loop's regular per-epoch one."""
+        :class:`Preempted`. Any save counts, including a loop's regular per-epoch one. An
+        inference job calls it after each finished work unit (:mod:`augeval.work_units`), with
+        ``what`` saying what was kept."""
         timed = self.seconds is not None and self.clock() - self._last_save >= self.seconds
         self._last_save = self.clock()
         if self.signum is not None:
-            raise Preempted(self.signum, where)
+            raise Preempted(self.signum, where, what)
         if timed:
             log.info("training state saved at %s (every %.0f min)", where, self.seconds / 60)

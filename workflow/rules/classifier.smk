@@ -46,7 +46,7 @@ rule predict_classifier:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=config["classifier"].get("predict_runtime", 60),
+        runtime=config["classifier"].get("predict_runtime", 60),  # resumes per batch
     params:
         batch_size=config["classifier"]["batch_size"],
     script:
@@ -70,7 +70,7 @@ rule predict_generated:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=config["classifier"].get("predict_runtime", 60),
+        runtime=config["classifier"].get("predict_runtime", 60),  # resumes per batch
     params:
         batch_size=config["classifier"]["batch_size"],
     script:

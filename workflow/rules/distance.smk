@@ -17,7 +17,7 @@ rule embed_clips:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=(config.get("distance") or {}).get("embed_runtime", 60),
+        runtime=(config.get("distance") or {}).get("embed_runtime", 60),  # resumes per batch
     params:
         sets=get_embedding_sets(),
         batch_size=config["classifier"]["batch_size"],

@@ -1,13 +1,11 @@
-"""Rule embed_clips: the baseline classifier's chunk embeddings (the features its heads read) of
-the real reference splits and of each generator's clips; one .npz per label set and trial with
-``<set>.track_id`` and ``<set>.embedding`` (n_clips, n_chunks, hidden) per clip set."""
+"""Rules embed_clips / embed_score_clips: the baseline classifier's chunk embeddings (the features
+its heads read) of the real reference splits and of each generator's clips; one .npz per label set
+and trial with ``<set>.track_id`` and ``<set>.embedding`` (n_clips, n_chunks, hidden) per clip set.
+Resumes after a kill at the first unfinished batch (augeval.classifier.predict.embed_outputs)."""
 
-import numpy as np
 import torch
 
-from augeval.atomic import atomic_path
-from augeval.classifier.predict import embed_manifest
-from augeval.data.manifest import read_manifest
+from augeval.classifier.predict import embed_outputs
 from augeval.logs import run_logged
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
@@ -15,16 +13,14 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 
 def main():
     torch.set_num_threads(sm.threads)
-    features = list(sm.input.features)
-    arrays = {}
-    for name, manifest in zip(sm.params.sets, sm.input.manifests, strict=True):
-        ids, embeddings = embed_manifest(
-            sm.input.checkpoint, read_manifest(manifest), features, sm.params.batch_size
-        )
-        arrays[f"{name}.track_id"] = np.array(ids, dtype=str)
-        arrays[f"{name}.embedding"] = embeddings
-    with atomic_path(sm.output[0]) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+    embed_outputs(
+        sm.input.checkpoint,
+        list(sm.params.sets),
+        list(sm.input.manifests),
+        list(sm.input.features),
+        sm.params.batch_size,
+        sm.output[0],
+    )
 
 
 run_logged(sm.log[0], main)

@@ -95,7 +95,34 @@ def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> tor
     return torch.from_numpy(np.stack(windows) / DB_SCALE).float()
 
 
-@torch.no_grad()
+def head_batches(
+    model: MoodClassifier,
+    store: MelStore,
+    track_ids: list[str],
+    n_frames: int,
+    batch_size: int,
+    augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    first_batch: int = 0,
+):
+    """Yield ``(batch, mean, attention)`` for the batches of ``batch_size`` tracks from batch
+    ``first_batch`` on: what :func:`predict_heads` concatenates. A resumed prediction starts at
+    ``first_batch`` with the augmentation's generator where the earlier run left it."""
+    model.eval()
+    device = next(model.parameters()).device
+    for batch, start in enumerate(range(0, len(track_ids), batch_size)):
+        if batch < first_batch:
+            continue
+        with torch.no_grad():
+            x = load_windows(store, track_ids[start : start + batch_size], n_frames)
+            if augmentation is not None:
+                x = augmentation(x)
+            outputs = model(x.to(device))
+            # .float(): under bf16 autocast (classifier.precision) the outputs are bfloat16
+            mean = model.probabilities(outputs).float().cpu().numpy()
+            head_a = torch.sigmoid(outputs[0]).float().cpu().numpy()
+        yield batch, mean, head_a
+
+
 def predict_heads(
     model: MoodClassifier,
     store: MelStore,
@@ -107,17 +134,10 @@ def predict_heads(
     """``(mean, attention)`` class probabilities of each track from its first ``n_frames``: the
     prediction (mean of both heads) and head A's alone. Deterministic unless ``augmentation``
     (applied to each batch of inputs, see :func:`eval_augmentation`) is given."""
-    model.eval()
     mean, head_a = [], []
-    device = next(model.parameters()).device
-    for start in range(0, len(track_ids), batch_size):
-        x = load_windows(store, track_ids[start : start + batch_size], n_frames)
-        if augmentation is not None:
-            x = augmentation(x)
-        outputs = model(x.to(device))
-        # .float(): under bf16 autocast (classifier.precision) the outputs are bfloat16
-        mean.append(model.probabilities(outputs).float().cpu().numpy())
-        head_a.append(torch.sigmoid(outputs[0]).float().cpu().numpy())
+    for _, m, a in head_batches(model, store, track_ids, n_frames, batch_size, augmentation):
+        mean.append(m)
+        head_a.append(a)
     if not mean:
         return np.zeros((0, model.n_classes)), np.zeros((0, model.n_classes))
     return np.concatenate(mean), np.concatenate(head_a)
@@ -177,7 +197,19 @@ def eval_augment_spec(cfg: dict, seed: int) -> dict | None:
     return {"augment": dict(cfg["augment"]), "chunk_frames": cfg["chunk_frames"], "seed": seed}
 
 
-def eval_augmentation(spec: dict | None) -> Callable[[torch.Tensor], torch.Tensor] | None:
+class EvalAugmentation:
+    """The evaluation-time augmentation of one prediction: every call draws from one
+    ``torch.Generator`` (``generator``, whose state a resumable prediction saves per batch)."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.generator = torch.Generator().manual_seed(spec["seed"])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return augment_inputs(x, self.generator, self.spec["augment"], self.spec["chunk_frames"])
+
+
+def eval_augmentation(spec: dict | None) -> EvalAugmentation | None:
     """The evaluation-time augmentation a checkpoint's ``eval_augment`` entry asks for (the
     reference's validation and test loaders augmented their inputs), or None (deterministic).
 
@@ -186,8 +218,7 @@ def eval_augmentation(spec: dict | None) -> Callable[[torch.Tensor], torch.Tenso
     """
     if spec is None:
         return None
-    gen = torch.Generator().manual_seed(spec["seed"])
-    return lambda x: augment_inputs(x, gen, spec["augment"], spec["chunk_frames"])
+    return EvalAugmentation(spec)
 
 
 @torch.no_grad()

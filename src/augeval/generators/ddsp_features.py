@@ -42,7 +42,6 @@ import multiprocessing
 import os
 import shutil
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,7 +51,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augeval.atomic import atomic_path
+from augeval.atomic import write_npz
 from augeval.audio import read_audio
 from augeval.errors import ConfigError, DataError
 from augeval.generators import with_defaults
@@ -298,18 +297,6 @@ def compute_features(
             log.info("features: %d/%d excerpts (%.1f s)", i + 1, n_rows, last - t0)
     log.info("features: %d excerpts in %.1f s", n_rows, time.monotonic() - t0)
     return assemble_features(excerpts, rows, fcfg)
-
-
-def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Atomically write ``arrays`` as a compressed ``.npz`` that ``np.load`` reads, with fixed zip
-    timestamps, so equal arrays give byte-identical files (``np.savez`` stamps the clock)."""
-    with atomic_path(path, suffix=".npz") as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, value in arrays.items():
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with zf.open(info, "w", force_zip64=True) as fh:
-                    np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
 
 
 def save_features(path: str | os.PathLike, table: dict) -> None:
