@@ -1,5 +1,6 @@
 """The report's front page: Table III's headline, the controls check and the score summary."""
 
+import re
 from html.parser import HTMLParser
 
 import matplotlib.image
@@ -188,3 +189,55 @@ def test_front_page_renders_in_chromium(page, tmp_path):
     chromium(f"--screenshot={shot}", "--window-size=1000,900", file.as_uri())
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert (pixels < 0.9).any(axis=2).mean() > 0.03  # text and tables, not a blank page
+
+
+WIDTH_PROBE = """<script>
+addEventListener('load', () => {
+  const page = document.documentElement.clientWidth;
+  const over = [...document.querySelectorAll('table')].filter(t => {
+    const box = t.parentElement.getBoundingClientRect();
+    return box.right > page + 0.5 || t.getBoundingClientRect().width > page + 0.5;
+  }).length;
+  document.body.setAttribute('data-width',
+    document.documentElement.scrollWidth + '/' + page + '/' + over);
+});
+</script>"""
+
+
+def page_width(file, window: str) -> tuple[int, int, int]:
+    """(document scrollWidth, viewport width, tables wider than the viewport) in Chromium."""
+    dom = chromium(f"--window-size={window}", "--virtual-time-budget=3000", "--dump-dom",
+                   file.as_uri())  # fmt: skip
+    found = re.search(r'data-width="(\d+)/(\d+)/(\d+)"', dom)
+    assert found, "the width probe never reported"
+    return tuple(int(g) for g in found.groups())
+
+
+@needs_chromium
+@pytest.mark.parametrize("window", ["1280,2000", "800,1000"])
+def test_no_table_is_wider_than_the_page(tmp_path, window):
+    """The demo's controls check, all 13 columns with its real reason text, and a long variant
+    name: every table fits the viewport (long cells wrap) and the page does not scroll sideways."""
+    wide = check(["underpowered"] * 6).assign(
+        kind="noise",
+        diff_ci_low=-0.2082,
+        diff_ci_high=0.0356,
+        n_trials=2,
+        reason="2 trial(s) < tables.min_trials = 3",
+    )
+    names = {"gen_b": "a_generator_with_a_very_long_checkpoint_name_step_000123456_ema_0.9999"}
+    scores = score_rows({"gen_b": summary("gen_b", 0.5)}, {"gen_b": clips([True, False])})
+    html_page = front_page(
+        labelsets=["mood"],
+        table3={"mood": table3(MEANS, {"gen_b": 0.01}, p_hier={"gen_b": 0.03})},
+        controls_check={"mood": wide},
+        scores={"mood": scores},
+        metric="pr_auc_macro",
+        controls=CONTROLS,
+        display_names=names,
+        trials=2,
+    )
+    file = tmp_path / "front_page.html"
+    file.write_text(html_page.replace("</body>", WIDTH_PROBE + "</body>"))
+    scroll, viewport, over = page_width(file, window)
+    assert over == 0 and scroll <= viewport, (scroll, viewport, over)
