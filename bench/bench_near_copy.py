@@ -7,12 +7,12 @@ Usage::
 ``DIR`` is a workflow folder after ``bash run.sh`` and ``snakemake score`` (default: the
 repository). For every label set, ``--copies`` real train tracks (seeded) are read from their
 audio and planted as :data:`PLANTS` says: unchanged, at -1/-3/-6 dB gain, with white noise
-40 or 30 dB below the track's RMS, and both. Each is turned into a mel-spectrogram exactly as the workflow does
-(:class:`augeval.features.MelExtractor`) and embedded by the baseline classifier of every trial;
-the flag (:func:`augeval.score.near_copy_flags`, ``score.near_copy_percentile`` from the run's
-config) is computed against the run's own real train and reference embeddings. It prints how
-many planted copies are flagged, then each scored generator's flagged clips from
-``results/score/{labelset}/*/clips.tsv``.
+40 or 30 dB below the track's RMS, and both. Each is turned into a mel-spectrogram exactly as
+the workflow does (:class:`augeval.features.MelExtractor`) and embedded by the baseline
+classifier of every trial; the flag (:func:`augeval.score.near_copy_flags`, with the run's
+``score.near_copy_percentile``) is computed against the run's own real train and reference
+embeddings. It prints how many planted copies are flagged, then each scored generator's
+flagged clips from ``results/score/{labelset}/*/clips.tsv``.
 """
 
 from __future__ import annotations

@@ -167,7 +167,8 @@ def _f(x, fmt="{:.3f}") -> str:
 
 
 def _table(header: list[str], body: list[list[str]], classes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    # a column name may break after its underscores (control_<wbr>mean), a number never
+    head = "".join(f"<th>{html.escape(h).replace('_', '_<wbr>')}</th>" for h in header)
     lines = []
     for k, cells in enumerate(body):
         cls = f" class='{classes[k]}'" if classes and classes[k] else ""
@@ -311,7 +312,7 @@ _CSS = (
     "max-width:70em}h2{border-bottom:2px solid #ccc;margin-top:1.4em}h3{margin:.9em 0 .3em}"
     ".wide{max-width:100%;overflow-x:auto}"
     "table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;"
-    "padding:.25em .6em;text-align:left;overflow-wrap:anywhere}th{background:#f4f4f4}"
+    "padding:.25em .6em;text-align:left;overflow-wrap:break-word}th{background:#f4f4f4}"
     "tr.best{background:#e8f5e9;font-weight:600}.verdict{font-size:1.05em;font-weight:600}.failed{color:#b00020}"
     ".note{color:#555;font-size:.82em}small{color:#666;font-weight:normal}"
 )
