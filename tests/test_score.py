@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 
 from augeval.distance import frechet_distance, kernel_distance, median_bandwidth
+from augeval.errors import DataError
 from augeval.score import (
     CLIP_COLUMNS,
     SUMMARY_COLUMNS,
@@ -21,6 +22,7 @@ from augeval.score import (
     score_generator,
     standardise,
     summary_table,
+    train_spacing,
 )
 
 
@@ -162,6 +164,22 @@ def test_near_copy_ratio_divides_by_the_train_clips_own_nearest_neighbour():
     reference = np.array([[0.4], [2.2], [-1.0], [4.0]])  # ratios 0.4, 0.4, 1.0, 0.5
     assert near_copy_threshold(reference, train, 50) == pytest.approx(0.45)
     assert near_copy_threshold(np.array([[10.0], [-5.0]]), train, 50) == 1.0  # capped
+
+
+def test_train_spacing_in_blocks_matches_a_double_loop():
+    rng = np.random.default_rng(10)
+    train = rng.normal(size=(11, 4))
+    loop = [
+        min(np.linalg.norm(train[i] - train[j]) for j in range(len(train)) if j != i)
+        for i in range(len(train))
+    ]
+    assert train_spacing(train, block=3) == pytest.approx(loop, rel=1e-9)
+    with pytest.raises(DataError, match="at least 2"):
+        train_spacing(train[:1])
+    # a duplicated train track: only an exact copy of it counts, anything near is no copy
+    dup = np.vstack([train, train[[0]]])
+    _, _, ratio = near_copy_ratios(np.vstack([train[[0]], train[[0]] + 0.01]), dup)
+    assert ratio[0] == 0.0 and ratio[1] == np.inf
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -189,32 +189,53 @@ def nearest_neighbours(x: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.
     return nearest, np.sqrt(np.clip(sq[np.arange(len(x)), nearest], 0.0, None))
 
 
-def near_copy_ratios(x: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each row of ``x``: its nearest train clip ``j``, the distance ``d`` to it and the
-    ratio ``d / s_j``, where ``s_j`` is the distance from ``j`` to its nearest *other* train clip
-    (another real track). Below 1: the clip is closer to ``j`` than any other real train track
-    is; 0: an exact copy. The ratio is free of the embedding's local scale, so a dense region of
-    nearly alike train tracks does not make everything that lands there look like a copy."""
+def train_spacing(train: np.ndarray, block: int = 1024) -> np.ndarray:
+    """Per train clip, the distance to its nearest *other* train clip (rows of ``block`` at a
+    time, so memory stays ``block x n`` at paper scale)."""
     train = np.asarray(train, dtype=np.float64)
     if len(train) < 2:
         raise DataError("near copies need at least 2 real train clips")
-    nearest, distance = nearest_neighbours(np.asarray(x, dtype=np.float64), train)
     sq = np.sum(train * train, axis=1)
-    pair = np.sqrt(np.clip(sq[:, None] + sq[None, :] - 2 * train @ train.T, 0.0, None))
-    np.fill_diagonal(pair, np.inf)
-    own = pair.min(axis=1)[nearest]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(own > 0, distance / np.where(own > 0, own, 1.0), np.inf)
+    out = np.empty(len(train))
+    for start in range(0, len(train), block):
+        rows = slice(start, start + block)
+        d2 = sq[rows, None] + sq[None, :] - 2 * train[rows] @ train.T
+        d2[np.arange(len(d2)), np.arange(start, start + len(d2))] = np.inf
+        out[rows] = np.sqrt(np.clip(d2.min(axis=1), 0.0, None))
+    return out
+
+
+def near_copy_ratios(
+    x: np.ndarray, train: np.ndarray, spacing: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of ``x``: its nearest train clip ``j``, the distance ``d`` to it and the
+    ratio ``d / s_j``, where ``s_j`` is the distance from ``j`` to its nearest *other* train clip
+    (another real track; ``spacing``: :func:`train_spacing`, computed if not given). Below 1:
+    the clip is closer to ``j`` than any other real train track is; 0: an exact copy. The ratio
+    is free of the embedding's local scale, so a dense region of nearly alike train tracks does
+    not make everything that lands there look like a copy."""
+    train = np.asarray(train, dtype=np.float64)
+    spacing = train_spacing(train) if spacing is None else spacing
+    nearest, distance = nearest_neighbours(np.asarray(x, dtype=np.float64), train)
+    own = spacing[nearest]
+    ratio = np.full(len(distance), np.inf)  # j has a duplicate in train: only d = 0 is a copy
+    np.divide(distance, own, out=ratio, where=own > 0)
     ratio[distance == 0] = 0.0
     return nearest, distance, ratio
 
 
-def near_copy_threshold(reference: np.ndarray, train: np.ndarray, percentile: float) -> float:
+def near_copy_threshold(
+    reference: np.ndarray,
+    train: np.ndarray,
+    percentile: float,
+    spacing: np.ndarray | None = None,
+) -> float:
     """The ``percentile`` % point of the near-copy ratios (:func:`near_copy_ratios`) of real
     reference clips (tracks the classifier never saw, of other artists: not copies), capped at
     1: a clip below it is closer to a train track, relative to how close train tracks come to
     each other, than all but ``percentile`` % of real unseen tracks."""
-    return min(1.0, float(np.percentile(near_copy_ratios(reference, train)[2], percentile)))
+    ratios = near_copy_ratios(reference, train, spacing)[2]
+    return min(1.0, float(np.percentile(ratios, percentile)))
 
 
 def near_copy_flags(
@@ -226,10 +247,11 @@ def near_copy_flags(
     """Per clip, whether it is a near copy: its ratio is below its trial's
     :func:`near_copy_threshold` in a strict majority of trials (lists over trials of
     embeddings)."""
-    below = [
-        near_copy_ratios(x, tr)[2] < near_copy_threshold(ref, tr, percentile)
-        for x, ref, tr in zip(scored, reference, train, strict=True)
-    ]
+    below = []
+    for x, ref, tr in zip(scored, reference, train, strict=True):
+        spacing = train_spacing(tr)
+        threshold = near_copy_threshold(ref, tr, percentile, spacing)
+        below.append(near_copy_ratios(x, tr, spacing)[2] < threshold)
     return 2 * np.sum(below, axis=0) > len(below)
 
 
@@ -496,10 +518,11 @@ def clip_table(
             ]
         )
         centroid[t] = np.linalg.norm(x - means[drawn], axis=1) / np.sqrt(d)
-        nn_index[t], dist, ratios[t] = near_copy_ratios(x, train.embeddings[t])
+        spacing = train_spacing(train.embeddings[t])
+        nn_index[t], dist, ratios[t] = near_copy_ratios(x, train.embeddings[t], spacing)
         nn_dist[t] = dist / np.sqrt(d)
         thresholds[t] = near_copy_threshold(
-            reference.embeddings[t], train.embeddings[t], near_copy_percentile
+            reference.embeddings[t], train.embeddings[t], near_copy_percentile, spacing
         )
         below[t] = ratios[t] < thresholds[t]
     centroid_mean = centroid.mean(axis=0)
