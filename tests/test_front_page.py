@@ -1,5 +1,6 @@
 """The report's front page: Table III's headline, the controls check and the score summary."""
 
+import re
 from html.parser import HTMLParser
 
 import matplotlib.image
@@ -188,3 +189,59 @@ def test_front_page_renders_in_chromium(page, tmp_path):
     chromium(f"--screenshot={shot}", "--window-size=1000,900", file.as_uri())
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert (pixels < 0.9).any(axis=2).mean() > 0.03  # text and tables, not a blank page
+
+
+WIDTH_PROBE = """<script>
+addEventListener('load', () => {
+  const page = document.documentElement.clientWidth;
+  const tables = [...document.querySelectorAll('table')];
+  const out = tables.filter(t => t.parentElement.getBoundingClientRect().right > page + 0.5);
+  const scrolled = tables.filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth);
+  document.body.setAttribute('data-width', [document.documentElement.scrollWidth, page,
+    out.length, scrolled.length].join('/'));
+});
+</script>"""
+
+
+def page_width(file, window: str) -> tuple[int, ...]:
+    """In Chromium: document scrollWidth, viewport width, tables whose box reaches past the
+    viewport, tables that scroll sideways inside their box."""
+    dom = chromium(f"--window-size={window}", "--virtual-time-budget=3000", "--dump-dom",
+                   file.as_uri())  # fmt: skip
+    found = re.search(r'data-width="(\d+)/(\d+)/(\d+)/(\d+)"', dom)
+    assert found, "the width probe never reported"
+    return tuple(int(g) for g in found.groups())
+
+
+@needs_chromium
+@pytest.mark.parametrize("window", ["1280,2000", "800,1000"])
+def test_no_table_is_wider_than_the_page(tmp_path, window):
+    """The demo's controls check, all 13 columns with its real reason text, and a long variant
+    name: at 1280 px every table fits (text cells and column names wrap); at 800 px a table may
+    scroll sideways inside its box, but no box reaches past the viewport and the page does not
+    scroll sideways."""
+    wide = check(["underpowered"] * 6).assign(
+        kind="noise",
+        diff_ci_low=-0.2082,
+        diff_ci_high=0.0356,
+        n_trials=2,
+        reason="2 trial(s) < tables.min_trials = 3",
+    )
+    names = {"gen_b": "a_generator_with_a_very_long_checkpoint_name_step_000123456_ema_0.9999"}
+    scores = score_rows({"gen_b": summary("gen_b", 0.5)}, {"gen_b": clips([True, False])})
+    html_page = front_page(
+        labelsets=["mood"],
+        table3={"mood": table3(MEANS, {"gen_b": 0.01}, p_hier={"gen_b": 0.03})},
+        controls_check={"mood": wide},
+        scores={"mood": scores},
+        metric="pr_auc_macro",
+        controls=CONTROLS,
+        display_names=names,
+        trials=2,
+    )
+    file = tmp_path / "front_page.html"
+    file.write_text(html_page.replace("</body>", WIDTH_PROBE + "</body>"))
+    scroll, viewport, out, scrolled = page_width(file, window)
+    assert out == 0 and scroll <= viewport, (scroll, viewport, out)
+    if window.startswith("1280"):
+        assert scrolled == 0

@@ -105,6 +105,7 @@ def page(tmp_path):
                     "centroid_distance": 1.2,
                     "outlier_rank": 1,
                     "nearest_train_distance": 0.8,
+                    "near_copy_ratio": 0.05 if i == 0 else 0.9,
                     "near_copy": i == 0,
                     "silent": False,
                     "clipping": False,
@@ -230,3 +231,22 @@ def test_screenshot_of_the_page_is_not_blank(page, tmp_path):
     # the mel images are colour (magma), not only black text on white
     saturation = pixels.max(axis=2) - pixels.min(axis=2)
     assert (saturation > 0.3).mean() > 0.01
+
+
+WIDTH_PROBE = """<script>
+addEventListener('load', () => document.body.setAttribute('data-width',
+  document.documentElement.scrollWidth + '/' + document.documentElement.clientWidth));
+</script>"""
+
+
+@needs_chromium
+def test_page_does_not_scroll_sideways_in_a_narrow_window(page, tmp_path):
+    file = tmp_path / "calm.html"
+    file.write_text(page.replace("</body>", WIDTH_PROBE + "</body>"))
+    dom = chromium("--window-size=700,900", "--virtual-time-budget=3000", "--dump-dom",
+                   file.as_uri())  # fmt: skip
+    found = re.search(r'data-width="(\d+)/(\d+)"', dom)
+    assert found, "the width probe never reported"
+    scroll, viewport = map(int, found.groups())
+    assert scroll <= viewport, (scroll, viewport)
+    assert "near-copy ratio" in page

@@ -167,12 +167,14 @@ def _f(x, fmt="{:.3f}") -> str:
 
 
 def _table(header: list[str], body: list[list[str]], classes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    # a column name may break after its underscores (control_<wbr>mean), a number never
+    head = "".join(f"<th>{html.escape(h).replace('_', '_<wbr>')}</th>" for h in header)
     lines = []
     for k, cells in enumerate(body):
         cls = f" class='{classes[k]}'" if classes and classes[k] else ""
         lines.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"  # scrolls sideways inside the page if it must
 
 
 def _headline_html(h: dict, display: dict[str, str], controls: Sequence[str]) -> str:
@@ -308,8 +310,9 @@ def front_page(
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:1.2em;color:#222;background:#fff;"
     "max-width:70em}h2{border-bottom:2px solid #ccc;margin-top:1.4em}h3{margin:.9em 0 .3em}"
+    ".wide{max-width:100%;overflow-x:auto}"
     "table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;"
-    "padding:.25em .6em;text-align:left}th{background:#f4f4f4}tr.best{background:#e8f5e9;"
-    "font-weight:600}.verdict{font-size:1.05em;font-weight:600}.failed{color:#b00020}"
+    "padding:.25em .6em;text-align:left;overflow-wrap:break-word}th{background:#f4f4f4}"
+    "tr.best{background:#e8f5e9;font-weight:600}.verdict{font-size:1.05em;font-weight:600}.failed{color:#b00020}"
     ".note{color:#555;font-size:.82em}small{color:#666;font-weight:normal}"
 )

@@ -155,6 +155,8 @@ def generated_card(row: pd.Series, media: Media, n_trials: int) -> Card:
         )
     if "nearest_train_distance" in row:
         facts.append(("nearest train clip", f"{row['nearest_train_distance']:.2f}"))
+    if "near_copy_ratio" in row:  # 0: a copy; ~1: as far as train tracks are from each other
+        facts.append(("near-copy ratio", f"{row['near_copy_ratio']:.2f}"))
     flags = [name for name in ("near_copy", "silent", "clipping") if _true(row.get(name))]
     title = f"{row['pick']} recognisable · {row['track_id']}"
     return Card(title, facts, media, ", ".join(f.replace("_", " ") for f in flags))
