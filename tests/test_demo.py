@@ -235,3 +235,20 @@ def test_config_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_demo_corpus(tmp_path, **args)
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_split_fractions_key_defaults_to_the_corpus_default_and_shapes_the_splits(tmp_path):
+    import inspect
+
+    from augeval import config_schema
+
+    schema = config_schema.fill({"n_tracks": 12, "clip_seconds": [1, 1]}, "data.demo")
+    default = inspect.signature(make_demo_corpus).parameters["split_fractions"].default
+    assert tuple(schema["split_fractions"]) == default
+    paths = make_demo_corpus(
+        tmp_path, tags=["energetic", "relaxing"], n_tracks=40, clip_seconds=(1.0, 1.0),
+        n_artists=20, split_fractions=(0.3, 0.2, 0.5), multi_label_fraction=0.0, seed=3,
+    )  # fmt: skip
+    counts = {s: len(_rows(paths[s])) for s in ("train", "validation", "test")}
+    # half the artists (so about half the tracks) in test; the default gives it a fifth
+    assert sum(counts.values()) == 40 and counts["test"] >= 0.45 * 40, counts
