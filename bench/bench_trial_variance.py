@@ -122,10 +122,18 @@ def main() -> None:
         sd = statistics.stdev(values) if len(values) > 1 else math.nan
         print(
             f"{variant}: test ROC-AUC macro mean {statistics.mean(values):.4f} sd {sd:.4f} "
-            f"over {len(values)} trials; a paired difference of {args.effect} needs "
-            f"~{trials_needed(math.sqrt(2) * sd, args.effect):.0f} trials if the variants' "
-            "trials are uncorrelated"
+            f"over {len(values)} trials"
         )
+        base = scores.get("baseline", {})
+        common = sorted(set(base) & set(by_trial)) if variant != "baseline" else []
+        if len(common) > 1:  # paired on the trial (same seed: common random numbers)
+            diffs = [by_trial[t] - base[t] for t in common]
+            sd_diff = statistics.stdev(diffs)
+            print(
+                f"  {variant} - baseline, paired: mean {statistics.mean(diffs):+.4f} sd "
+                f"{sd_diff:.4f}; detecting {args.effect} at 5 % with 80 % power needs "
+                f"~{trials_needed(sd_diff, args.effect):.0f} trials"
+            )
 
 
 if __name__ == "__main__":
