@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import sys
 import threading
 from pathlib import Path
@@ -117,6 +118,27 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
     assert {sf.info(p).samplerate for p in drawn} == {8000}
     lofi = pd.read_csv(tmp_path / "results/generated/lofi/emotion/main/manifest.tsv", sep="\t")
     assert {sf.info(tmp_path / p).samplerate for p in lofi["path"]} == {16000}
+    # The score view scores every clip the folder provides (run score, no budget) while the
+    # training run above keeps its budget: 6 files per class in the pool, all 24 scored.
+    plan = run(tmp_path, cfg, "-n", "results/score/emotion/mine/summary.tsv").stdout
+    assert "results/predictions/emotion/baseline/main/trial-0/provided_mine.tsv" in plan
+    assert "results/embeddings/emotion/baseline/trial-0/provided_mine.npz" in plan
+    trained = re.findall(r"rule train_classifier:.*?wildcards: ([^\n]*)", plan, re.S)
+    assert len(trained) == 1 and "variant=baseline" in trained[0], trained  # the baseline only
+    run(tmp_path, cfg, "results/score/emotion/mine/summary.tsv")
+    every = pd.read_csv(tmp_path / "results/augment/mine/emotion/score/sources.tsv", sep="\t")
+    files = sorted(str(p) for p in (tmp_path / "pool").rglob("*.wav"))
+    assert sorted(every["path"]) == files and len(every) == 24 > len(mine)
+    assert [Path(p).parent.name for p in every["path"]] == list(every["drawn_class"])
+    assert list(every["drawn_class"]) == [c for c in QUADRANTS for _ in range(6)]
+    summary = pd.read_csv(tmp_path / "results/score/emotion/mine/summary.tsv", sep="\t")
+    assert (summary["clips_scored"] == "all provided").all()
+    per_class = summary.set_index("class")
+    assert per_class["n_clips"].to_dict() == dict.fromkeys(QUADRANTS, 6) | {"all": 24}
+    assert per_class["n_provided"].to_dict() == per_class["n_clips"].to_dict()
+    clips = pd.read_csv(tmp_path / "results/score/emotion/mine/clips.tsv", sep="\t")
+    assert sorted(clips["source_path"]) == files
+    assert list(clips["drawn_class"]) == list(every["drawn_class"])
     # The folder is an input of the plan: a clip added to it makes the plan (and what follows)
     # out of date; nothing else is.
     sf.write(tmp_path / "pool" / QUADRANTS[0] / "new.wav", np.zeros(22050) + 0.1, 22050)
