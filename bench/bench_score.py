@@ -104,13 +104,15 @@ def main() -> None:
     n_clips = args.clips_per_class * sum(
         len(labelset_from_config(ls, labels).classes) for ls in config["labelsets"]
     )
-    scored = 0
-    for target in targets:  # the policy takes each class's clips up to its budget
+    scored = provided = 0
+    for target in targets:  # a samples generator's score run takes every clip it provides
         summary = pd.read_csv(run / target, sep="\t")
-        scored += int(summary.query("role == 'scored' and `class` == 'all'")["n_clips"].sum())
+        row = summary.query("role == 'scored' and `class` == 'all'")
+        scored += int(row["n_clips"].sum())
+        provided += int(row["n_provided"].sum())
     print(
         f"wrote {n_clips} clips ({args.clips_per_class} per class, {len(targets)} label sets); "
-        f"scored {scored} (each class up to its augment.fraction budget)"
+        f"scored {scored} from {provided} provided"
     )
     print(f"wall: {wall:.1f} s")
     _, noop = snakemake(run, overlay, targets)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import sys
 import threading
 from pathlib import Path
@@ -117,6 +118,27 @@ def test_samples_and_command_generators_in_the_workflow(tmp_path):
     assert {sf.info(p).samplerate for p in drawn} == {8000}
     lofi = pd.read_csv(tmp_path / "results/generated/lofi/emotion/main/manifest.tsv", sep="\t")
     assert {sf.info(tmp_path / p).samplerate for p in lofi["path"]} == {16000}
+    # The score view scores every clip the folder provides (run score, no budget) while the
+    # training run above keeps its budget: 6 files per class in the pool, all 24 scored.
+    plan = run(tmp_path, cfg, "-n", "results/score/emotion/mine/summary.tsv").stdout
+    assert "results/predictions/emotion/baseline/main/trial-0/provided_mine.tsv" in plan
+    assert "results/embeddings/emotion/baseline/trial-0/provided_mine.npz" in plan
+    trained = re.findall(r"rule train_classifier:.*?wildcards: ([^\n]*)", plan, re.S)
+    assert len(trained) == 1 and "variant=baseline" in trained[0], trained  # the baseline only
+    run(tmp_path, cfg, "results/score/emotion/mine/summary.tsv")
+    every = pd.read_csv(tmp_path / "results/augment/mine/emotion/score/sources.tsv", sep="\t")
+    files = sorted(str(p) for p in (tmp_path / "pool").rglob("*.wav"))
+    assert sorted(every["path"]) == files and len(every) == 24 > len(mine)
+    assert [Path(p).parent.name for p in every["path"]] == list(every["drawn_class"])
+    assert list(every["drawn_class"]) == [c for c in QUADRANTS for _ in range(6)]
+    summary = pd.read_csv(tmp_path / "results/score/emotion/mine/summary.tsv", sep="\t")
+    assert (summary["clips_scored"] == "all provided").all()
+    per_class = summary.set_index("class")
+    assert per_class["n_clips"].to_dict() == dict.fromkeys(QUADRANTS, 6) | {"all": 24}
+    assert per_class["n_provided"].to_dict() == per_class["n_clips"].to_dict()
+    clips = pd.read_csv(tmp_path / "results/score/emotion/mine/clips.tsv", sep="\t")
+    assert sorted(clips["source_path"]) == files
+    assert list(clips["drawn_class"]) == list(every["drawn_class"])
     # The folder is an input of the plan: a clip added to it makes the plan (and what follows)
     # out of date; nothing else is.
     sf.write(tmp_path / "pool" / QUADRANTS[0] / "new.wav", np.zeros(22050) + 0.1, 22050)
@@ -170,6 +192,94 @@ def test_draw_samples_budget_seeded_without_replacement():
     assert list(one["clip_id"]) == [f"x_{k:05d}" for k in range(6)]
     with pytest.raises(DataError, match="class 'b' .* has 8.0 s .* budget is 11.0 s"):
         draw_samples(pool, ["a", "b"], 11.0, seed=1, clip_prefix="x")
+
+
+def test_draw_samples_without_budget_takes_every_file_once():
+    pool = pd.DataFrame({
+        "path": [f"/p/{k}.wav" for k in range(10)],
+        "duration_s": [2.0] * 10,
+        "labels": ["a"] * 4 + ["b"] * 4 + ["a;b"] * 2,
+    })  # fmt: skip
+    every = draw_samples(pool, ["a", "b"], None, seed=1, clip_prefix="x")
+    assert sorted(every["path"]) == sorted(pool["path"])  # each file once, none left out
+    # a and b hold 6 files each: the tie goes to a (config order), so a takes both a;b files
+    drawn = dict(zip(every["path"], every["drawn_class"], strict=True))
+    assert [drawn[f"/p/{k}.wav"] for k in range(10)] == ["a"] * 4 + ["b"] * 4 + ["a"] * 2
+    assert (every["labels"] == every["drawn_class"]).all()  # inherit_other_labels off
+    assert list(every["clip_id"]) == [f"x_{k:05d}" for k in range(10)]
+    assert (every["offset_s"] == 0).all() and (every["source_seconds"] == 2.0).all()
+    # seeded and stable: the same seed repeats it; another reorders within a class only
+    assert every.equals(draw_samples(pool, ["a", "b"], None, seed=1, clip_prefix="x"))
+    other = draw_samples(pool, ["a", "b"], None, seed=7, clip_prefix="x")
+    assert list(other["drawn_class"]) == list(every["drawn_class"])
+    assert set(other["path"]) == set(every["path"])
+    assert list(other["path"]) != list(every["path"])
+    # the budgeted draw takes a prefix-sized subset of the same files
+    budgeted = draw_samples(pool, ["a", "b"], 5.0, seed=1, clip_prefix="x")
+    assert len(budgeted) == 6 and set(budgeted["path"]) < set(every["path"])
+
+
+def test_the_score_plan_takes_every_clip_of_a_folder_with_its_label(tmp_path):
+    from augeval.generators.external import read_sample_pool
+    from augeval.policy import plan_run
+
+    write_pool(tmp_path / "clips", per_class=5, seconds=3.0)
+    train = pd.DataFrame({"track_id": ["r1"], "path": ["/r1.wav"], "duration_s": [40.0],
+                          "labels": [QUADRANTS[0]]})  # fmt: skip
+    gen = {"kind": "samples", "dir": str(tmp_path / "clips"), "clip_seconds": None}
+    policy = {"fraction": 0.5, "duration": "full", "inherit_other_labels": False}
+
+    def plan(take_all, seed=4):
+        samples = read_sample_pool(gen, "emotion", list(QUADRANTS))
+        return plan_run(
+            train, list(QUADRANTS), policy, gen, sources_mode="samples", seed=seed,
+            clip_prefix="mine_emotion", visible_seconds=float("inf"), samples=samples,
+            take_all=take_all,
+        )  # fmt: skip
+
+    # the training run: 0.5 x 40 s / 4 classes = 5 s per class, two 3 s files each
+    budget, main = plan(False)
+    assert budget["n_clips"].tolist() == [2, 2, 2, 2]
+    budget, every = plan(True)
+    assert budget["n_clips"].tolist() == [5, 5, 5, 5]
+    assert budget["n_files"].tolist() == [5, 5, 5, 5]
+    assert budget["budget_seconds_class"].tolist() == pytest.approx([5.0] * 4)  # still said
+    files = sorted(str(p) for p in (tmp_path / "clips").rglob("*.wav"))
+    assert sorted(every["path"]) == files
+    folder = every["path"].map(lambda p: Path(p).parent.name)
+    assert (every["drawn_class"] == folder).all() and (every["labels"] == folder).all()
+    assert list(every["drawn_class"]) == [c for c in QUADRANTS for _ in range(5)]  # class order
+    assert set(main["path"]) < set(every["path"])
+    again = plan(True)[1]
+    pd.testing.assert_frame_equal(again, every)
+    assert list(plan(True, seed=5)[1]["path"]) != list(every["path"])  # seeded order
+
+
+def test_the_score_plan_cuts_every_excerpt_of_long_files(long_pool):
+    budget, sources = plan_long(long_pool, seed=1, take_all=True)
+    # by hand: floor(seconds / 10) excerpts per file, a file under 10 s whole once
+    per_file = sources.groupby(["drawn_class", sources["path"].map(lambda p: Path(p).name)])
+    assert per_file.size().to_dict() == {("a", "short.ogg"): 2, ("a", "long.ogg"): 20,
+                                         ("b", "tiny.ogg"): 1, ("b", "mid.ogg"): 2,
+                                         ("b", "long.ogg"): 8}  # fmt: skip
+    assert budget.set_index("class")["n_clips"].to_dict() == {"a": 22, "b": 11}
+    for _, part in sources.groupby("path"):  # never overlapping within a file
+        spans = sorted(zip(part["offset_s"], part["offset_s"] + part["source_seconds"],
+                           strict=True))  # fmt: skip
+        assert all(b0 >= a1 - 1e-3 for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False))
+
+
+def test_only_samples_plans_take_every_clip():
+    from augeval.errors import ConfigError
+    from augeval.policy import plan_run
+
+    train = pd.DataFrame({"track_id": ["r1"], "path": ["/r1.wav"], "duration_s": [40.0],
+                          "labels": ["a"]})  # fmt: skip
+    policy = {"fraction": 0.5, "duration": "full", "inherit_other_labels": False}
+    with pytest.raises(ConfigError, match="kind: samples generators only"):
+        plan_run(train, ["a"], policy, {"kind": "noise", "clip_seconds": 2.0},
+                 sources_mode="excerpts", seed=1, clip_prefix="n", visible_seconds=10.0,
+                 take_all=True)  # fmt: skip
 
 
 def test_check_clip_rejects_bad_outputs(tmp_path):
@@ -315,7 +425,9 @@ def long_pool(tmp_path_factory):
     return root
 
 
-def plan_long(pool_root: Path, seed: int, clip_seconds: float | None = 10.0):
+def plan_long(
+    pool_root: Path, seed: int, clip_seconds: float | None = 10.0, take_all: bool = False
+):
     from augeval.generators.external import read_sample_pool
     from augeval.policy import plan_run
 
@@ -328,6 +440,7 @@ def plan_long(pool_root: Path, seed: int, clip_seconds: float | None = 10.0):
     return plan_run(
         train, ["a", "b"], policy, gen, sources_mode="samples", seed=seed,
         clip_prefix="mine_emotion", visible_seconds=float("inf"), samples=samples,
+        take_all=take_all,
     )  # fmt: skip
 
 

@@ -125,6 +125,20 @@ def test_score_rows_take_the_scored_all_row_and_count_flags():
     )
     assert list(rows["recognisability"]) == [0.5, 0.25]
     assert list(rows["near_copies"]) == [2, 0] and list(rows["n_clips"]) == [3, 1]
+    assert list(rows["clips_scored"]) == ["main run"] * 2  # a table without the columns
+    assert list(rows["n_provided"]) == [3, 1]
+
+
+def test_score_rows_say_how_many_clips_were_scored_from_how_many_provided():
+    mine = summary("mine", 0.5).assign(n_provided=[2, 2, 9], clips_scored="all provided")
+    rows = score_rows({"mine": mine}, {"mine": clips([False] * 3)})
+    assert rows[["n_clips", "n_provided", "clips_scored"]].values.tolist() == [
+        [3, 2, "all provided"]]  # fmt: skip
+    from augeval.front_page import _score_html
+
+    parser = Cells()
+    parser.feed(_score_html(rows, {}))
+    assert "3 (all provided, 2 files)" in parser.cells
 
 
 class Cells(HTMLParser):

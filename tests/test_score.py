@@ -350,7 +350,7 @@ def test_score_generator_reads_the_rules_files(tmp_path):
     rng = np.random.default_rng(8)
     classes, trials, sr = ["a", "b"], 2, 8000
 
-    def write_set(name, n, prefix, generated):
+    def write_set(name, n, prefix, generated, set_name=None):
         labels = [classes[i % 2] for i in range(n)]
         ids = [f"{prefix}{i}" for i in range(n)]
         paths = []
@@ -364,7 +364,7 @@ def test_score_generator_reads_the_rules_files(tmp_path):
         )  # fmt: skip
         manifest_path = tmp_path / (f"{name}_manifest.tsv" if generated else f"{name}.tsv")
         manifest.to_csv(manifest_path, sep="\t", index=False)
-        set_name = f"generated_{name}" if generated else f"real_{name}"
+        set_name = set_name or (f"generated_{name}" if generated else f"real_{name}")
         files = {"manifest": str(manifest_path), "embeddings": [], "predictions": []}
         for t in range(trials):
             npz = tmp_path / f"{set_name}_{t}.npz"
@@ -382,9 +382,12 @@ def test_score_generator_reads_the_rules_files(tmp_path):
                 files["predictions"].append(str(pred))
         if generated:
             sources = tmp_path / f"{name}_sources.tsv"
-            pd.DataFrame({"clip_id": ids, "drawn_class": labels}).to_csv(
-                sources, sep="\t", index=False
-            )
+            # two excerpts per provided file: clips 0, 2 of a from a/f0, clip 4 from a/f1, ...
+            pd.DataFrame(
+                {"clip_id": ids,
+                 "path": [f"/mine/{c}/f{i // 4}.flac" for i, c in enumerate(labels)],
+                 "offset_s": [10.0 * (i // 2 % 2) for i in range(n)], "drawn_class": labels}
+            ).to_csv(sources, sep="\t", index=False)  # fmt: skip
             files["sources"] = str(sources)
         return files
 
@@ -411,6 +414,44 @@ def test_score_generator_reads_the_rules_files(tmp_path):
     assert list(clips.columns) == CLIP_COLUMNS and list(clips["track_id"]) == gen_ids(6)
     assert set(clips["nearest_train_id"]) <= {f"r{i}" for i in range(20)}
     assert not clips["silent"].any() and clips["clipping"].dtype == bool
+    # the main run's clips: provided = scored; each clip names the file it was cut from
+    assert (summary["clips_scored"] == "main run").all()
+    assert (summary["n_provided"] == summary["n_clips"]).all()
+    assert list(summary["n_clips"]) == [3, 3, 6] * 2
+    assert list(clips["source_path"]) == ["/mine/a/f0.flac", "/mine/b/f0.flac"] * 2 + [
+        "/mine/a/f1.flac", "/mine/b/f1.flac"]  # fmt: skip
+    assert list(clips["source_offset_s"]) == [0.0, 0.0, 10.0, 10.0, 0.0, 0.0]
+
+    # a samples generator's score run: every clip provided, from its own embedding set; the
+    # count provided is of files (by hand: a/f0, a/f1 for a; b/f0, b/f1 for b)
+    provided = write_set("gen", 6, "g", True, set_name="provided_gen") | {
+        "embedding_set": "provided_gen", "all_provided": True}  # fmt: skip
+    summary, clips = score_generator(
+        generator="gen", classes=classes, scored_files=provided, anchor_files={"noise": noise},
+        reference_manifests=[validation["manifest"], test["manifest"]],
+        reference_embeddings=[validation["embeddings"], test["embeddings"]],
+        train_manifest=train["manifest"], train_embeddings=train["embeddings"],
+        settings={"n_bootstrap": 20, "draws": 2, "kernel": "rbf", "near_copy_percentile": 1},
+        seed=0, sample_rate=sr, audio_seconds=None,
+    )  # fmt: skip
+    scored = summary[summary["role"] == "scored"].set_index("class")
+    assert (scored["clips_scored"] == "all provided").all()
+    assert scored["n_clips"].to_dict() == {"a": 3, "b": 3, "all": 6}
+    assert scored["n_provided"].to_dict() == {"a": 2, "b": 2, "all": 4}
+    anchor = summary[summary["role"] == "anchor"]
+    assert (anchor["clips_scored"] == "main run").all()
+    assert (anchor["n_provided"] == anchor["n_clips"]).all()
+    assert len(clips) == 6
+    with pytest.raises(DataError, match="no clip set 'generated_gen'"):  # the set's name counts
+        score_generator(
+            generator="gen", classes=classes,
+            scored_files=provided | {"embedding_set": None}, anchor_files={},
+            reference_manifests=[validation["manifest"]],
+            reference_embeddings=[validation["embeddings"]],
+            train_manifest=train["manifest"], train_embeddings=train["embeddings"],
+            settings={"n_bootstrap": 5, "draws": 1, "kernel": "rbf", "near_copy_percentile": 1},
+            seed=0, sample_rate=sr, audio_seconds=None,
+        )  # fmt: skip
 
 
 def gen_ids(n):

@@ -129,6 +129,9 @@ def score_rows(summaries: dict[str, pd.DataFrame], clips: dict[str, pd.DataFrame
             {
                 "generator": generator,
                 "n_clips": len(c),
+                # tables written before the score run took every clip: the main run's
+                "n_provided": int(r["n_provided"]) if "n_provided" in r else len(c),
+                "clips_scored": str(r.get("clips_scored", "main run")),
                 "recognisability": r["recognisability"],
                 "recognisability_lo": r["recognisability_lo"],
                 "recognisability_hi": r["recognisability_hi"],
@@ -234,13 +237,20 @@ def _controls_html(check: pd.DataFrame | None) -> str:
     return out + _table(header, body)
 
 
+def _scope(r) -> str:
+    """Which clips were scored: every one provided (from how many files) or the main run's."""
+    if r["clips_scored"] == "all provided":
+        return f"all provided, {r['n_provided']} files"
+    return str(r["clips_scored"])
+
+
 def _score_html(rows: pd.DataFrame, display: dict[str, str]) -> str:
     if rows.empty:
         return "<p class='note'>No generator scored.</p>"
     body = [
         [
             html.escape(display.get(r["generator"], r["generator"])),
-            str(r["n_clips"]),
+            f"{r['n_clips']} <small>({html.escape(_scope(r))})</small>",
             f"{_f(r['recognisability'])} [{_f(r['recognisability_lo'])}, "
             f"{_f(r['recognisability_hi'])}]",
             _f(r["confidence"]),

@@ -303,6 +303,7 @@ def plan_run(
     visible_seconds: float,
     pool: pd.DataFrame | None = None,
     samples: pd.DataFrame | None = None,
+    take_all: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The budget table and the sources of one generator in one run of one label set.
 
@@ -315,7 +316,16 @@ def plan_run(
     each class's budget (:func:`augeval.generators.external.draw_samples`), and the budget then
     reports what was taken: the mean excerpt as ``clip_seconds``, and ``n_files`` and
     ``taken_from`` (file: excerpts x seconds). The budget always comes from ``train``.
+
+    ``take_all`` (the score view's run, ``samples`` only): no budget, every clip of the pool is
+    taken (:func:`augeval.generators.external.draw_samples` with no budget); the table still
+    gives the budget the training run would have used beside what was taken.
     """
+    if take_all and sources_mode != "samples":
+        raise ConfigError(
+            f"a plan taking every clip is for kind: samples generators only; {gen.get('kind')!r} "
+            "draws its sources from the train split (score its main-run clips instead)"
+        )
     duration = policy["duration"]
     from augeval.generators.registry import written_seconds
 
@@ -333,7 +343,8 @@ def plan_run(
 
         excerpt = with_defaults("samples", gen)["clip_seconds"]  # null: whole files
         sources = draw_samples(
-            samples, list(classes), float(budget["budget_seconds_class"].iloc[0]),
+            samples, list(classes),
+            None if take_all else float(budget["budget_seconds_class"].iloc[0]),
             seed=seed, clip_prefix=clip_prefix, clip_seconds=excerpt,
             inherit_other_labels=inherit,
         )  # fmt: skip

@@ -13,7 +13,16 @@ classifiers of every trial and the clips. For one generator and label set it wri
 * a **clip table** (:func:`clip_table`): per clip its predicted class, the score of the class it
   was drawn for, its distance to the real centroid of that class and its rank among the
   generator's clips of the class (1 = farthest: the outliers), its nearest real train clip and a
-  near-copy flag, and silence/clipping flags from its audio.
+  near-copy flag, and silence/clipping flags from its audio; ``source_path`` and
+  ``source_offset_s`` name the file (and where in it) the clip was cut from or primed with.
+
+Which clips. A ``kind: samples`` generator (your own folder or TSV of clips) is scored on *every*
+clip it provides: the workflow plans a run ``score`` for it that takes every file passing the
+pool's checks (every non-overlapping excerpt with ``clip_seconds``), without the duration budget
+that its training run (``main``) keeps. Any other kind is scored on its main-run clips. The
+summary says which (``clips_scored``: ``all provided`` or ``main run``) and how many clips were
+scored (``n_clips``) from how many provided (``n_provided``: for ``all provided``, the distinct
+files the clips were cut from; for ``main run``, the run's clips).
 
 Embeddings. Each trial's classifier has its own embedding space and scale, so every embedding of
 a trial is standardised by the real reference clips of that trial (:func:`standardise`): centred
@@ -71,6 +80,8 @@ from augeval.predictions import aligned_scores, read_predictions
 
 log = logging.getLogger("augeval.score")
 
+# summary column clips_scored: which clips of the generator were scored
+SCOPES = {True: "all provided", False: "main run"}
 CLIP_LEVEL = 0.999  # a sample at or above this magnitude (full scale 1) is clipped
 CLIPPING_FRACTION = 0.001  # a clip with more clipped samples than this fraction is flagged
 
@@ -79,6 +90,8 @@ SUMMARY_COLUMNS = [
     "role",
     "class",
     "n_clips",
+    "n_provided",
+    "clips_scored",
     "n_trials",
     "recognisability",
     "recognisability_lo",
@@ -96,6 +109,8 @@ SUMMARY_COLUMNS = [
 CLIP_COLUMNS = [
     "track_id",
     "path",
+    "source_path",
+    "source_offset_s",
     "drawn_class",
     "labels",
     "predicted_class",
@@ -263,8 +278,10 @@ class ClipSet:
     """One set of clips as the baseline classifiers of every trial see them.
 
     ``y (n, C)`` bool classes; ``scores (T, n, C)``; ``embeddings``: per trial ``(n, d)`` clip
-    embeddings (mean of the chunks); ``drawn``: per clip the class it was drawn for (generated
-    clips only)."""
+    embeddings (mean of the chunks); ``drawn``: per clip the class it was drawn for, ``sources``
+    its plan's row (``path``, ``offset_s``: the file it was cut from) and ``all_provided`` whether
+    the set is every clip the generator provided (a samples generator's score run) rather than
+    the main run's budgeted clips (generated clips only)."""
 
     name: str
     manifest: pd.DataFrame
@@ -272,6 +289,8 @@ class ClipSet:
     embeddings: list[np.ndarray]
     scores: np.ndarray | None = None
     drawn: list[str] | None = None
+    sources: pd.DataFrame | None = None
+    all_provided: bool = False
 
 
 def read_embeddings(path: str | os.PathLike, name: str, manifest: pd.DataFrame) -> np.ndarray:
@@ -316,9 +335,12 @@ def load_generated(
     predictions: Sequence[str],
     embeddings: Sequence[str],
     classes,
+    embedding_set: str | None = None,
+    all_provided: bool = False,
 ) -> ClipSet:
     """A generator's clips: manifest, drawn classes (its sources table), each trial's baseline
-    predictions and embeddings."""
+    predictions and embeddings (clip set ``embedding_set`` of the .npz files, default
+    ``generated_<name>``). ``all_provided``: see :class:`ClipSet`."""
     manifest = read_manifest(manifest_path)
     sources = pd.read_csv(sources_path, sep="\t", dtype={"clip_id": str})
     drawn = dict(zip(sources["clip_id"], sources["drawn_class"], strict=True))
@@ -331,14 +353,33 @@ def load_generated(
     scores = np.stack(
         [aligned_scores(read_predictions(p, classes), manifest, classes) for p in predictions]
     )
+    embedding_set = embedding_set or f"generated_{name}"
+    rows = sources.set_index("clip_id").reindex(manifest["track_id"])
     return ClipSet(
         name,
         manifest,
         label_matrix(manifest, classes),
-        [read_embeddings(f, f"generated_{name}", manifest) for f in embeddings],
+        [read_embeddings(f, embedding_set, manifest) for f in embeddings],
         scores=scores,
         drawn=[drawn[t] for t in manifest["track_id"]],
+        sources=pd.DataFrame(
+            {
+                "path": rows["path"].to_numpy() if "path" in rows else None,
+                "offset_s": rows["offset_s"].to_numpy() if "offset_s" in rows else np.nan,
+            },
+            index=range(len(manifest)),
+        ),
+        all_provided=all_provided,
     )
+
+
+def provided_count(s: ClipSet, members: np.ndarray) -> int:
+    """How many clips the generator provided for ``members``: the distinct files they were cut
+    from when ``s`` is every clip provided (several excerpts of one long file count once), else
+    the clips themselves (a generator's main run makes exactly the clips its plan asks for)."""
+    if not s.all_provided or s.sources is None or s.sources["path"].isna().all():
+        return int(members.sum())
+    return int(s.sources["path"][members].nunique())
 
 
 # ------------------------------------------------------------------------------ summary
@@ -424,6 +465,8 @@ def summary_table(
                 "role": role,
                 "class": c,
                 "n_clips": int(members.sum()),
+                "n_provided": provided_count(s, members),
+                "clips_scored": SCOPES[s.all_provided],
                 "n_trials": s.scores.shape[0],
                 "recognisability": rec["value"][j],
                 "recognisability_lo": rec["lo"][j],
@@ -442,6 +485,8 @@ def summary_table(
             "role": role,
             "class": "all",
             "n_clips": len(s.manifest),
+            "n_provided": provided_count(s, np.ones(len(s.manifest), dtype=bool)),
+            "clips_scored": SCOPES[s.all_provided],
             "n_trials": s.scores.shape[0],
             "recognisability": rec["value"].iloc[-1],
             "recognisability_lo": rec["lo"].iloc[-1],
@@ -530,6 +575,10 @@ def clip_table(
         {
             "track_id": scored.manifest["track_id"].to_numpy(),
             "path": scored.manifest["path"].to_numpy(),
+            "source_path": None if scored.sources is None else scored.sources["path"].to_numpy(),
+            "source_offset_s": np.nan
+            if scored.sources is None
+            else scored.sources["offset_s"].to_numpy(),
             "drawn_class": scored.drawn,
             "labels": scored.manifest["labels"].to_numpy(),
             "predicted_class": [classes[k] for k in predicted],
@@ -580,7 +629,9 @@ def score_generator(
     """The summary and clip tables of one generator (see the module docstring).
 
     ``scored_files`` / each of ``anchor_files``: ``manifest``, ``sources``, ``predictions`` and
-    ``embeddings`` (lists over trials). ``settings``: the config's ``score`` section
+    ``embeddings`` (lists over trials), optionally ``embedding_set`` (the clip set's name in the
+    .npz files) and ``all_provided`` (every clip of a samples generator, see :class:`ClipSet`).
+    ``settings``: the config's ``score`` section
     (``n_bootstrap``, ``draws``, ``kernel``, ``near_copy_percentile``).
     """
     classes = list(classes)
@@ -621,9 +672,12 @@ def score_generator(
         audio=audio,
     )
     log.info(
-        "%s: %d clips, recognisability %.3f, %d near copies, %d silent, %d clipping",
+        "%s: %d clips scored (%s, from %d provided), recognisability %.3f, %d near copies, "
+        "%d silent, %d clipping",
         generator,
         len(clips),
+        SCOPES[scored.all_provided],
+        provided_count(scored, np.ones(len(clips), dtype=bool)),
         summary.loc[
             summary["class"].eq("all") & summary["role"].eq("scored"), "recognisability"
         ].iloc[0],
@@ -640,6 +694,8 @@ def _files(files: dict) -> dict:
         "sources_path": files["sources"],
         "predictions": list(files["predictions"]),
         "embeddings": list(files["embeddings"]),
+        "embedding_set": files.get("embedding_set"),
+        "all_provided": bool(files.get("all_provided", False)),
     }
 
 

@@ -9,7 +9,7 @@ rule plan_augmentation:
     benchmark:
         "benchmarks/augment/plan/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
     conda:
         "../../envs/augeval.yaml"
     threads: 1
@@ -18,6 +18,7 @@ rule plan_augmentation:
         runtime=10,
     params:
         augment=get_plan_policy,
+        take_all=is_score_run,
         generator=get_generator_config,
         kind=get_generator_kind,
         labels=config["labels"],

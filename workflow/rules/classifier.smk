@@ -75,3 +75,18 @@ rule predict_generated:
         batch_size=config["classifier"]["batch_size"],
     script:
         "../scripts/predict_classifier.py"
+
+
+# A samples generator's score-run clips (every clip it provides), by the baseline of every trial.
+use rule predict_generated as predict_provided with:
+    input:
+        unpack(get_provided_prediction_inputs),
+    output:
+        expand(
+            "results/predictions/{{labelset}}/baseline/main/trial-{trial}/provided_{{generator}}.tsv",
+            trial=TRIALS,
+        ),
+    log:
+        "logs/classifier/predict_provided/{labelset}_{generator}.log",
+    benchmark:
+        "benchmarks/classifier/predict_provided/{labelset}_{generator}.tsv"

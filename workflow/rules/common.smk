@@ -117,6 +117,8 @@ DEMO_SPLIT = "split-0"  # the demo corpus has one official-style split
 #   cas          train on generated, test on real: a classifier trained on main's clips alone
 #   equal-steps  main's train manifest again, with classifier.epoch_size: real (Table III's
 #                equal-optimiser-steps block; the baseline's steps are equal already: reused)
+#   score        kind: samples generators only: every clip of the folder/TSV, no budget, for
+#                the score view (plan, generate, mels); nothing trains on it
 # ---------------------------------------------------------------------------------------------
 
 
@@ -180,10 +182,13 @@ if EQUAL_STEPS_GENERATORS and config["classifier"].get("epoch_size", "all") == "
 MAIN_RUN = "main"
 CAS_RUN = "cas"
 EQUAL_STEPS_RUN = "equal-steps"
+SCORE_RUN = "score"
 SWEEP_RUNS = [f"frac-{f}" for f in SWEEP_EXTRA]
 # Runs that plan and generate clips of their own (CAS and equal-steps train on main's clips).
 GENERATION_RUNS = [MAIN_RUN] + SWEEP_RUNS
-RUNS = GENERATION_RUNS + [CAS_RUN, EQUAL_STEPS_RUN]
+# ... and the score view's run of every clip a samples generator provides (never trained on)
+CLIP_RUNS = GENERATION_RUNS + [SCORE_RUN]
+RUNS = GENERATION_RUNS + [CAS_RUN, EQUAL_STEPS_RUN, SCORE_RUN]
 
 
 def run_fraction(run):
@@ -308,8 +313,15 @@ def get_plan_inputs(wildcards):
 
 
 def get_plan_policy(wildcards):
-    """The augmentation policy of one run: the configured one at the run's fraction."""
-    return config.get("augment", {}) | {"fraction": run_fraction(wildcards.run)}
+    """The augmentation policy of one run: the configured one at the run's fraction (the score
+    run's budget table shows main's beside what it took)."""
+    run = MAIN_RUN if wildcards.run == SCORE_RUN else wildcards.run
+    return config.get("augment", {}) | {"fraction": run_fraction(run)}
+
+
+def is_score_run(wildcards):
+    """The score run takes every clip (samples generators only: the plan refuses others)."""
+    return wildcards.run == SCORE_RUN
 
 
 def get_samples_dir(generator, labelset):
@@ -830,7 +842,24 @@ def get_beyond_output():
 # ---------------------------------------------------------------------------------------------
 
 SCORE_ANCHORS = generators_where(anchor=True)
-SCORE_CLIPSETS = [f"real_{s}" for s in SPLITS] + [f"generated_{g}" for g in GENERATORS]
+# Generators scored on every clip they provide (the score run, clip set provided_<g>); the others
+# on their main-run clips (clip set generated_<g>, shared with the confusion figures).
+SCORE_ALL_PROVIDED = generators_where(sources="samples")
+SCORE_CLIPSETS = (
+    [f"real_{s}" for s in SPLITS]
+    + [f"generated_{g}" for g in GENERATORS]
+    + [f"provided_{g}" for g in SCORE_ALL_PROVIDED]
+)
+
+
+def score_clipset(generator):
+    if generator in SCORE_ALL_PROVIDED:
+        return f"provided_{generator}"
+    return f"generated_{generator}"
+
+
+def score_run(generator):
+    return SCORE_RUN if generator in SCORE_ALL_PROVIDED else MAIN_RUN
 
 
 wildcard_constraints:
@@ -853,9 +882,10 @@ def get_score_embedding_inputs(wildcards):
         manifest = f"results/data/{labelset}/{split}.tsv"
         features, shards = get_feature_indexes(split), get_feature_shards(split)
     else:
-        generator = clipset.removeprefix("generated_")
-        manifest = generated_manifest(generator, labelset)
-        generated = get_generated_features(generator, labelset)
+        prefix, generator = clipset.split("_", 1)
+        run = SCORE_RUN if prefix == "provided" else MAIN_RUN
+        manifest = generated_manifest(generator, labelset, run)
+        generated = get_generated_features(generator, labelset, run)
         features, shards = [generated["index"]], [generated["npy"]]
     return {
         "checkpoint": checkpoint_path(labelset, "baseline", MAIN_RUN, wildcards.trial),
@@ -875,15 +905,36 @@ def get_score_anchors(wildcards):
 
 
 def _score_files(labelset, generator):
+    run, clipset = score_run(generator), score_clipset(generator)
     return {
-        "manifest": generated_manifest(generator, labelset),
-        "sources": f"{augment_dir(generator, labelset, MAIN_RUN)}/sources.tsv",
+        "manifest": generated_manifest(generator, labelset, run),
+        "sources": f"{augment_dir(generator, labelset, run)}/sources.tsv",
         "predictions": [
-            generated_predictions_path(labelset, generator, t) for t in TRIALS
+            predictions_path(labelset, "baseline", MAIN_RUN, t, clipset) for t in TRIALS
         ],
-        "embeddings": [
-            score_embedding(labelset, t, f"generated_{generator}") for t in TRIALS
+        "embeddings": [score_embedding(labelset, t, clipset) for t in TRIALS],
+    }
+
+
+def get_score_scored_set(wildcards):
+    """The scored clips' set: its name in the embedding files and whether it is every clip."""
+    return {
+        "embedding_set": score_clipset(wildcards.generator),
+        "all_provided": wildcards.generator in SCORE_ALL_PROVIDED,
+    }
+
+
+def get_provided_prediction_inputs(wildcards):
+    """predict_provided: a samples generator's score-run clips, by every baseline trial."""
+    g, labelset = wildcards.generator, wildcards.labelset
+    generated = get_generated_features(g, labelset, SCORE_RUN)
+    return {
+        "checkpoints": [
+            checkpoint_path(labelset, "baseline", MAIN_RUN, t) for t in TRIALS
         ],
+        "manifests": [generated_manifest(g, labelset, SCORE_RUN)],
+        "features": [generated["index"]],
+        "shards": generated["npy"],
     }
 
 

@@ -32,7 +32,7 @@ rule mel_generated:
     benchmark:
         "benchmarks/features/mel_generated/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
     conda:
         "../../envs/augeval.yaml"
     threads: 1

@@ -88,7 +88,7 @@ rule generate_clips:
         "benchmarks/generators/generate/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
         generator=one_of(CLIPS_CPU) or "NO_CPU_GENERATOR",
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
     conda:
         "../../envs/augeval.yaml"
     threads: get_generation_resource("threads")
@@ -107,7 +107,7 @@ rule generate_clips:
 use rule generate_clips as generate_clips_gpu with:
     wildcard_constraints:
         generator=one_of(CLIPS_GPU) or "NO_GPU_GENERATOR",
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
     threads: get_generator_threads
     resources:
         mem_mb=get_generator_resource("mem_mb"),
@@ -131,7 +131,7 @@ rule generate_shard:
     wildcard_constraints:
         generator=one_of([g for g in CPU_GENERATORS if g in SHARDED_GENERATORS])
         or "NO_CPU_SHARDED",
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
         shard=r"\d+",
     conda:
         "../../envs/augeval.yaml"
@@ -153,7 +153,7 @@ use rule generate_shard as generate_shard_gpu with:
     wildcard_constraints:
         generator=one_of([g for g in GPU_GENERATORS if g in SHARDED_GENERATORS])
         or "NO_GPU_SHARDED",
-        run=one_of(GENERATION_RUNS),
+        run=one_of(CLIP_RUNS),
         shard=r"\d+",
     resources:
         mem_mb=get_generator_resource("mem_mb"),

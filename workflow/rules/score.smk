@@ -1,6 +1,7 @@
 # Score a generator's clips in minutes (issue 20): what the baseline classifiers of every trial
-# make of its main-run clips, per class and per clip, beside the copy and noise controls. Nothing
-# here trains: the DAG may generate, cache mels, train and run the *baseline*, and embed.
+# make of its clips (a samples generator: every clip it provides, run score; any other kind: its
+# main-run clips), per class and per clip, beside the copy and noise controls. Nothing here
+# trains: the DAG may generate, cache mels, train and run the *baseline*, and embed.
 
 
 rule embed_score_clips:
@@ -61,6 +62,7 @@ rule score_clips:
         runtime=30,
     params:
         anchors=get_score_anchors,
+        scored_set=get_score_scored_set,
         trials=len(TRIALS),
         labels=config["labels"],
         settings=config["score"],

@@ -1,5 +1,6 @@
 """Rule plan_augmentation: the budget and the sources one generator must turn into clips in one
-run (the augmentation policy, augeval.policy)."""
+run (the augmentation policy, augeval.policy); the score run of a samples generator takes every
+clip of its folder/TSV (take_all)."""
 
 from augeval.atomic import write_tsv
 from augeval.data.labels import labelset_from_config
@@ -30,7 +31,7 @@ def main():
         read_manifest(sm.input.train, labelset.classes), labelset.classes, sm.params.augment, gen,
         sources_mode=mode, seed=derive_seed(sm.params.seed, "augment", labelset_name),
         clip_prefix=f"{name}_{labelset_name}", visible_seconds=sm.params.visible_seconds,
-        pool=pool, samples=samples,
+        pool=pool, samples=samples, take_all=sm.params.take_all,
     )  # fmt: skip
     for table, path in ((budget, sm.output.budget), (sources, sm.output.sources)):
         write_tsv(table, path, float_format="%.3f")

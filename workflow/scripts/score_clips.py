@@ -19,9 +19,11 @@ def per_trial(paths, trials):
 def main():
     trials, anchors = sm.params.trials, list(sm.params.anchors)
     classes = list(labelset_from_config(sm.wildcards.labelset, sm.params.labels).classes)
-    scored = {key: sm.input[f"scored_{key}"] for key in ("manifest", "sources", "predictions")} | {
-        "embeddings": list(sm.input.scored_embeddings)
-    }
+    scored = (
+        {key: sm.input[f"scored_{key}"] for key in ("manifest", "sources", "predictions")}
+        | {"embeddings": list(sm.input.scored_embeddings)}
+        | dict(sm.params.scored_set)
+    )
     anchor_files = {
         name: {
             "manifest": manifest,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -102,7 +103,7 @@ def read_sample_pool(cfg: dict, labelset: str, classes: list[str]) -> pd.DataFra
 def draw_samples(
     pool: pd.DataFrame,
     classes: list[str],
-    budget_seconds: float,
+    budget_seconds: float | None,
     *,
     seed: int,
     clip_prefix: str,
@@ -119,8 +120,15 @@ def draw_samples(
     ``clip_seconds`` is taken whole, once. ``clip_seconds=None`` takes every file whole. A class
     with too little audio is a :class:`DataError` naming its folder (``pool.attrs["where"]``, set
     by :func:`read_sample_pool`) and the seconds it needs.
+
+    ``budget_seconds=None`` takes everything on offer (the score view's plan): every file of the
+    pool, each assigned to one class as above, with every non-overlapping excerpt it holds (or
+    whole); the order stays the seeded one, class by class.
     """
     from augeval.policy import excerpt_offsets
+
+    if budget_seconds is None:
+        budget_seconds = math.inf
 
     rng = np.random.default_rng(seed)
     labels = [ls.split(LABEL_SEP) for ls in pool["labels"]]
@@ -150,7 +158,7 @@ def draw_samples(
                 if fits(i) >= r:
                     taken[i] += 1
                     total += length(i)
-        if total < budget_seconds - 1e-9:
+        if math.isfinite(budget_seconds) and total < budget_seconds - 1e-9:
             cut = "whole files" if clip_seconds is None else (
                 f"excerpts of {clip_seconds:g} s without overlap, shorter files whole"
             )  # fmt: skip
