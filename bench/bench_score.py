@@ -68,7 +68,14 @@ def main() -> None:
     ap.add_argument("--run", type=Path, default=REPO)
     ap.add_argument("--clips-per-class", type=int, default=12)
     ap.add_argument("--name", default="fresh")
+    ap.add_argument(
+        "--rerun-triggers",
+        default=None,
+        help="passed to snakemake, e.g. mtime: score a demo finished by an older checkout "
+        "without rerunning the jobs whose script changed since",
+    )
     args = ap.parse_args()
+    extra = ("--rerun-triggers", args.rerun_triggers) if args.rerun_triggers else ()
     run = args.run.resolve()
     config = yaml.safe_load((run / "config" / "config.yaml").read_text())
     labels = config["labels"]
@@ -93,14 +100,14 @@ def main() -> None:
         )
     )
     targets = [f"results/score/{ls}/{args.name}/summary.tsv" for ls in config["labelsets"]]
-    plan, _ = snakemake(run, overlay, targets, "-n")
+    plan, _ = snakemake(run, overlay, targets, "-n", *extra)
     jobs = planned_jobs(plan)
     print(f"planned jobs: {sum(jobs.values())}  " + ", ".join(f"{r} {n}" for r, n in jobs.items()))
     if jobs.get("train_classifier"):
         sys.exit(
             f"the score plan trains {jobs['train_classifier']} classifier(s): not a finished demo?"
         )
-    _, wall = snakemake(run, overlay, targets)
+    _, wall = snakemake(run, overlay, targets, *extra)
     n_clips = args.clips_per_class * sum(
         len(labelset_from_config(ls, labels).classes) for ls in config["labelsets"]
     )
@@ -115,7 +122,7 @@ def main() -> None:
         f"scored {scored} from {provided} provided"
     )
     print(f"wall: {wall:.1f} s")
-    _, noop = snakemake(run, overlay, targets)
+    _, noop = snakemake(run, overlay, targets, *extra)
     print(f"no-op re-run: {noop:.1f} s")
     for target in targets:
         print(f"-- {target}")
