@@ -19,6 +19,7 @@ per unit ``name value unit`` to paste into ``resources/costs.yaml``. Units (``--
   16 rows, 2.048 s -> 6.144 s at 4 kHz, per generated second.
 * ``bootstrap``: the Table III metrics (ROC/PR-AUC macro+micro, F1 argmax and thresholded) per
   track × class, as one bootstrap resample of one variant and trial costs.
+* ``sweep_metric``: one metric call of the ratio sweep's (Python-loop) bootstrap, 48 x 4.
 * ``demo_synth``: the demo corpus synthesiser, per second of 16 kHz audio.
 
 Runs under the malloc settings every workflow job gets (``augeval.malloc``). Usage:
@@ -243,6 +244,20 @@ def bootstrap(repeats):
     return {"bootstrap_s_per_track_class": (value / (n_boot * n * k), "s")}
 
 
+def sweep_metric(repeats):
+    """One metric call of the ratio sweep's bootstrap (augeval.beyond_tables.sweep_table scores
+    every resample with augeval.metrics.compute): the demo's 48 test tracks x 4 classes."""
+    from augeval.metrics import compute
+
+    rng = np.random.default_rng(0)
+    y = rng.random((48, 4)) < 0.3
+    y[0], y[1] = True, False
+    s = rng.random((48, 4))
+    calls = 100
+    value = median_time(lambda: [compute("roc_auc_macro", y, s) for _ in range(calls)], repeats)
+    return {"sweep_metric_s_per_call[classes=4]": (value / calls, "s")}
+
+
 def demo_synth(repeats):
     from augeval.synth import synthesise_track
 
@@ -259,7 +274,7 @@ UNITS = {
     for f in (
         job_overhead, pyin_demo, pyin_paper, classifier_demo, classifier_paper,
         samplernn_gen_demo, samplernn_gen_paper, samplernn_train_demo, ddsp_train_demo,
-        jukebox_demo, bootstrap, demo_synth,
+        jukebox_demo, bootstrap, sweep_metric, demo_synth,
     )
 }  # fmt: skip
 

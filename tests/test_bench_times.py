@@ -77,6 +77,25 @@ def test_forecast_vs_measured_ratios_by_hand():
     assert table.loc["compute_metrics", ["jobs_forecast", "jobs_run"]].tolist() == [2, 2]
 
 
+def test_forecast_per_job_is_the_mean_job_when_the_total_is_given():
+    # two jobs of 10 s and 90 s: the rule table's per-job figure is the longest (90 s), but
+    # the measured side is a mean, so the comparison uses 100 s / 2 jobs
+    measured = pd.DataFrame(
+        {"rule": ["generate_clips_gpu"], "jobs": [2], "mean_s": [60.0], "mean_cpu_s": [50.0]}
+    )
+    forecast = pd.DataFrame(
+        {
+            "rule": ["generate_clips_gpu"],
+            "jobs": [2],
+            "forecast_hours_per_job": [90 / 3600],
+            "forecast_hours_total": [100 / 3600],
+        }
+    )
+    table = forecast_vs_measured(measured, forecast).set_index("rule")
+    assert table.loc["generate_clips_gpu", "forecast_s"] == pytest.approx(50.0)
+    assert table.loc["generate_clips_gpu", "cpu_ratio"] == pytest.approx(1.0)
+
+
 def test_cpu_time_is_read_per_job(tmp_path):
     bench = tmp_path / "benchmarks"
     write(bench, "evaluate/metrics/mood_baseline_main.tsv", 9.5)  # cpu_time 1 in write()

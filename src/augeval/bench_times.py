@@ -90,11 +90,18 @@ def forecast_vs_measured(measured: pd.DataFrame, forecast: pd.DataFrame) -> pd.D
     measured mean wall and CPU seconds per job, and ``cpu_ratio`` = measured CPU / forecast and
     ``wall_ratio`` = measured wall / forecast (the forecast's unit costs are CPU seconds of one
     thread, see resources/costs.yaml). ``measured``: :func:`per_rule`; ``forecast``: a
-    ``cost_forecast*.tsv`` (``rule jobs forecast_hours_per_job ...``). Largest forecast first."""
+    ``cost_forecast*.tsv`` (``rule jobs forecast_hours_per_job forecast_hours_total ...``); the
+    forecast per job is its mean job (total / jobs) where the total is given. Largest first."""
     fc = forecast.set_index("rule")
     m = measured.set_index("rule")
     rules = [r for r in fc.index if r in m.index]
-    per_job = fc.loc[rules, "forecast_hours_per_job"].astype(float) * 3600
+    # the mean job, as measured is: a rule's forecast_hours_per_job is its job nearest to the
+    # runtime limit (e.g. SampleRNN's generation among the generate_clips_gpu jobs)
+    if "forecast_hours_total" in fc:
+        hours = fc.loc[rules, "forecast_hours_total"].astype(float) / fc.loc[rules, "jobs"]
+    else:
+        hours = fc.loc[rules, "forecast_hours_per_job"].astype(float)
+    per_job = hours * 3600
     out = pd.DataFrame(
         {
             "jobs_forecast": fc.loc[rules, "jobs"].astype(int),

@@ -539,7 +539,10 @@ class _Planner:
             for level in levels:
                 name = f"jukebox_{level}_s_per_generated_second[{size}]"
                 cost.add(n_batches * generated, name, **params)
-        else:  # controls and outside clips: read (or synthesise) and write each clip
+        elif kind == "oracle" and not cfg.get("holdout_fraction"):  # fresh demo music
+            audio, rate = n * self.w.clip_seconds(g), int(cfg["sample_rate"])
+            cost.add(audio, "demo_synth_s_per_audio_s", "cpu", sample_rate=rate)
+        else:  # controls and outside clips: read and write each clip
             cost.add(n * self.w.clip_seconds(g), "decode_s_per_audio_s", "cpu")
             cost.estimated |= kind == "command"  # the outside program's own cost is unknown
 
@@ -699,7 +702,19 @@ class _Planner:
         )
 
     def summarize_ratio_sweep(self):
-        return self._per_sweep("summarize_ratio_sweep")
+        """Start-up plus the sweep's bootstrap: ``n_bootstrap`` resamples, each scoring every
+        trial of every point (the baseline and each swept generator at each fraction) with one
+        metric call (augeval.beyond_tables.sweep_table)."""
+        if not self.p["sweep_generators"]:
+            return []
+        points = 1 + len(self.p["sweep_generators"]) * len(self.c["augment"]["fractions"])
+        calls = int(self.c["tables"]["n_bootstrap"]) * points * int(self.p["trials"])
+        out = []
+        for ls in self.p["sweep_labelsets"]:
+            cost = self.cost("summarize_ratio_sweep")
+            cost.add(calls, "sweep_metric_s_per_call", "cpu", classes=len(self.w.classes[ls]))
+            out.append(self.job("summarize_ratio_sweep", cost))
+        return out
 
     def plot_ratio_sweep(self):
         return self._per_sweep("plot_ratio_sweep")

@@ -105,6 +105,8 @@ rule generate_clips:
 
 
 use rule generate_clips as generate_clips_gpu with:
+    benchmark:
+        "benchmarks/generators/generate_gpu/{generator}_{labelset}_{run}.tsv"
     wildcard_constraints:
         generator=one_of(CLIPS_GPU) or "NO_GPU_GENERATOR",
         run=one_of(CLIP_RUNS),

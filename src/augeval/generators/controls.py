@@ -28,7 +28,6 @@ from augeval.errors import ConfigError
 from augeval.generators import with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
-from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
 
 log = logging.getLogger("augeval.generators")
 
@@ -131,6 +130,10 @@ class OracleControl(_Control):
     def make(self, source, n, sr, cfg, rng):
         if cfg.get("holdout_fraction"):
             return CopyControl().make(source, n, sr, cfg, rng)
+        # here, not at the top: the synthesiser's scipy.signal import costs ~1 s of every
+        # copy/noise job's start-up
+        from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
+
         tags = [t for t in cfg["class_tags"][source["drawn_class"]] if t in DEMO_TAG_PROFILES]
         if not tags:
             raise ConfigError(
