@@ -49,8 +49,8 @@ def snakemake(run: Path, overlay: Path, targets: list[str], *extra: str) -> tupl
         str(REPO / ".venv" / "bin" / "snakemake"),
         "--cores",
         "2",
-        *extra,
         *targets,
+        *extra,  # after the targets: --rerun-triggers takes every value up to the next option
         "--configfile",  # last: it takes every argument up to the next option
         "config/config.yaml",
         str(overlay),
