@@ -129,6 +129,12 @@ SampleRNNGenerator().generate(job)
 """
 
 
+def _finished(markers: Path) -> int:
+    """Finished batches: their markers, not the hidden temporary files (``.<name>.*.tmp.tsv``,
+    augeval.atomic) of a marker being written when the job was killed."""
+    return sum(not p.name.startswith(".") for p in markers.glob("*.tsv"))
+
+
 def test_killed_generation_shard_resumes_per_batch_with_the_same_output(model, tmp_path, caplog):
     ckpt, sources = model
     cfg = CFG | {"gen_batch_size": 1, "clip_seconds": 0.25}  # 8 batches; shard 1 of 2: 4
@@ -146,13 +152,13 @@ def test_killed_generation_shard_resumes_per_batch_with_the_same_output(model, t
     proc = subprocess.Popen(args, env=env, start_new_session=True)  # its own process group
     markers = out / BATCH_DIR
     deadline = time.monotonic() + 300
-    while len(list(markers.glob("*.tsv"))) < 2 and proc.poll() is None:
+    while _finished(markers) < 2 and proc.poll() is None:
         assert time.monotonic() < deadline, "no batch finished"
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # as SLURM ends a job
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the shard finished before it could be killed"
-    done = len(list(markers.glob("*.tsv")))
+    done = _finished(markers)
     assert 2 <= done < len(rows)
 
     caplog.clear()
