@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -202,21 +203,69 @@ def prepare_work(scratch: Path, steps: int | None, ddsp_clips: int) -> Path:
     return work
 
 
-def full_length_audio(manifest: Path, n_tracks: int, sample_rate: int = 8000) -> float:
-    """Rewrite the first ``n_tracks`` tracks of ``manifest`` at their metadata DURATION (FLAC data
-    under the ``.mp3`` name: libsndfile reads by content), so excerpts taken at the metadata's
-    offsets exist. Returns the seconds it took."""
-    import pandas as pd
+def write_full_length(tracks: list[tuple[str, float]], sample_rate: int = 8000) -> float:
+    """Rewrite each ``(path, duration_s)`` as a stand-in tone of its metadata duration + 1 s (FLAC
+    data under the ``.mp3`` name: libsndfile reads by content, and the readers resample), so
+    excerpts taken at the metadata's offsets exist. Returns the seconds it took."""
     import soundfile as sf
 
     t0 = time.perf_counter()
-    rows = pd.read_csv(manifest, sep="\t").head(n_tracks)
-    for i, row in enumerate(rows.itertuples(index=False)):
-        y = template_audio(i % 24, float(row.duration_s) + 1.0, sample_rate)
-        tmp = Path(str(row.path) + ".tmp")
+    for i, (path, duration_s) in enumerate(tracks):
+        y = template_audio(i % 24, float(duration_s) + 1.0, sample_rate)
+        tmp = Path(str(path) + ".tmp")
         sf.write(tmp, y, sample_rate, format="FLAC")
-        os.replace(tmp, row.path)
+        os.replace(tmp, path)
     return time.perf_counter() - t0
+
+
+def full_length_audio(manifest: Path, n_tracks: int, sample_rate: int = 8000) -> float:
+    """:func:`write_full_length` for the first ``n_tracks`` tracks of ``manifest``."""
+    import pandas as pd
+
+    rows = pd.read_csv(manifest, sep="\t").head(n_tracks)
+    return write_full_length(list(zip(rows["path"], rows["duration_s"], strict=True)), sample_rate)
+
+
+def samplernn_train_reads(train, validation, cfg: dict, seed: int) -> list[tuple[str, float]]:
+    """The tracks ``(path, duration_s)`` that SampleRNN's ``fit`` decodes in ``cfg['steps']``
+    steps, without repeats: its ``val_chunks`` validation excerpts, then every training batch
+    its loader cuts (batch ``k`` of the plan seeded ``(seed, 0, k)``; a batch is
+    ``segments_per_chunk`` steps, and the loader decodes the next batch ahead, so one more)."""
+    from augeval.generators.samplernn import chunk_plan, resolve_config, segments_per_chunk
+
+    c = resolve_config(cfg)
+    validation, train = validation.reset_index(drop=True), train.reset_index(drop=True)
+    n = int(np.prod(c["frame_sizes"])) + segments_per_chunk(c) * c["seq_len"]
+    val_rows = (np.arange(c["val_chunks"]) * len(validation)) // max(c["val_chunks"], 1)
+    picked = [(str(validation["path"][r]), float(validation["duration_s"][r])) for r in val_rows]
+    for k in range(-(-c["steps"] // segments_per_chunk(c)) + 1):
+        rng = np.random.default_rng([seed, 0, k])
+        rows, _ = chunk_plan(train, c["batch_size"], n / c["sample_rate"], rng)
+        picked += [(str(train["path"][r]), float(train["duration_s"][r])) for r in rows]
+    return list(dict.fromkeys(picked))
+
+
+def shard_prime_paths(sources, batch_size: int, n_shards: int, shard: int, batches: int):
+    """The source paths whose primes the first ``batches`` batches of generation shard ``shard``
+    read (the shard's rows cut as :func:`augeval.generators.gen_shards.shard_rows` cuts them)."""
+    from augeval.generators.gen_shards import shard_rows
+
+    rows = shard_rows(len(sources), batch_size, n_shards, shard)
+    end = min(rows.stop, rows.start + batches * max(1, int(batch_size)))
+    return list(dict.fromkeys(map(str, sources["path"].iloc[rows.start : end])))
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of process group ``pgid`` (Linux)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -245,6 +294,108 @@ def ddsp_kill_resume(r: Runner, target: str, work_dir: Path, kill_after: int, lo
     return {"chunks_at_kill": n, "out": out}
 
 
+SAMPLERNN_SOURCES = "results/augment/samplernn/mood/main/sources.tsv"
+SAMPLERNN_SHARD = "results/generated/samplernn/mood/main/shards/shard-0.tsv"
+PROGRESS = re.compile(r"^(\S+ \S+) INFO .*: sampled (\d+)/(\d+) ")
+
+
+def progress_lines(log: Path) -> list[tuple[float, int, int]]:
+    """``(epoch seconds, samples done, samples per row)`` of each sampling progress line."""
+    from datetime import datetime
+
+    out = []
+    for line in log.read_text().splitlines() if log.exists() else []:
+        if m := PROGRESS.match(line):
+            t = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            out.append((t, int(m[2]), int(m[3])))
+    return out
+
+
+def benchmark_note(path: Path) -> str:
+    """CPU seconds and peak RSS of a finished job from its Snakemake benchmark file."""
+    import pandas as pd
+
+    if not path.exists():
+        return "no benchmark (job did not run)"
+    row = pd.read_csv(path, sep="\t").iloc[-1]
+    return f"cpu {row['cpu_time']:.0f} s, max RSS {row['max_rss'] / 1024:.1f} GiB"
+
+
+def samplernn_step(r: Runner, cfg: dict, work: Path, gen_seconds: float, prime_batches: int):
+    """Rewrite at full length the tracks SampleRNN/mood's training and the first
+    ``prime_batches`` batches of generation shard 0 read, train, run the shard for
+    ``gen_seconds`` and time its sampling (wall and CPU seconds per sample step)."""
+    import pandas as pd
+
+    from augeval.generators import generator_config
+    from augeval.generators.gen_shards import shard_rows
+    from augeval.seeding import derive_seed
+
+    manifests = [f"results/data/mood/{s}.tsv" for s in ("train", "validation")]
+    r.run("samplernn", "manifests + plan (up to date?)", *manifests, SAMPLERNN_SOURCES)
+    overlay = yaml.safe_load((work / OVERLAY).read_text())["generators"]["samplernn"]
+    section = {**cfg["generators"]["samplernn"], **overlay}
+    train, validation = (pd.read_csv(work / m, sep="\t") for m in manifests)
+    seed = derive_seed(cfg["seed"], "fit", "samplernn", "mood")
+    reads = samplernn_train_reads(train, validation, generator_config(section), seed)
+    sources = pd.read_csv(work / SAMPLERNN_SOURCES, sep="\t", dtype={"clip_id": str})
+    batch, n_shards = int(section["gen_batch_size"]), int(section["gen_shards"])
+    primes = shard_prime_paths(sources, batch, n_shards, 0, prime_batches)
+    durations = dict(zip(train["path"].astype(str), train["duration_s"], strict=True))
+    if missing := [p for p in primes if p not in durations]:
+        raise SystemExit(f"samplernn: sources not in the train manifest: {missing[:3]}")
+    tracks = dict(reads)
+    tracks.update((p, float(durations[p])) for p in primes)
+    wall = write_full_length(list(tracks.items()))
+    r.record("samplernn", f"{len(tracks)} tracks rewritten full length (FLAC 8 kHz)", wall,
+             f"{len(reads)} read by training, {len(primes)} primes of shard 0's first"
+             f" {prime_batches} batch(es)")  # fmt: skip
+
+    ckpt = "results/generators/samplernn/mood/checkpoint.pt"
+    r.run("samplernn", f"train_generator samplernn/mood ({section['steps']} steps)", ckpt)
+    r.times[-1] = (
+        *r.times[-1][:3],
+        benchmark_note(work / "benchmarks/generators/train/samplernn_mood.tsv"),
+    )
+    train_log = work / "logs/generators/train/samplernn_mood.log"
+    print(
+        *[ln for ln in train_log.read_text().splitlines() if "step " in ln or "parameters" in ln],
+        sep="\n  ",
+    )
+
+    log = work / "logs/generators/generate_shard/samplernn_mood_main_0.log"
+    t0 = time.perf_counter()
+    proc = r.start(
+        SAMPLERNN_SHARD, "--rerun-incomplete", log=work / "logs" / "rehearsal_samplernn_shard.txt"
+    )
+    cpu = []  # (epoch seconds, CPU seconds of the job's process group)
+    while proc.poll() is None and time.perf_counter() - t0 < gen_seconds:
+        cpu.append((time.time(), group_cpu_seconds(proc.pid)))
+        time.sleep(1.0)
+    finished = proc.poll() is not None
+    cpu_total = cpu[-1][1] if cpu else 0.0
+    if not finished:
+        kill_group(proc)
+        r.run("samplernn", "snakemake --unlock (after the SIGKILL)", "--unlock")
+    note = f"rc {proc.returncode}" if finished else f"cut after {gen_seconds:.0f} s"
+    r.record("samplernn", "generate_shard_gpu shard 0 (cpu)", time.perf_counter() - t0,
+             f"{note}, group cpu {cpu_total:.0f} s")  # fmt: skip
+    lines = progress_lines(log)
+    if len(lines) >= 2 and cpu:
+        (ta, da, per_row), (tb, db, _) = lines[0], lines[-1]
+        ts, cs = np.array(cpu).T
+        cpu_rate = (np.interp(tb, ts, cs) - np.interp(ta, ts, cs)) / (db - da)
+        wall_rate = (tb - ta) / (db - da)
+        rows = len(shard_rows(len(sources), batch, n_shards, 0))
+        steps = math.ceil(rows / batch) * per_row
+        r.record("samplernn", f"sampling, {db - da} sample steps x {batch} rows", tb - ta,
+                 f"{1e3 * wall_rate:.1f} ms wall, {1e3 * cpu_rate:.1f} ms CPU per sample step;"
+                 f" shard 0 = {rows} clips, {steps} sample steps:"
+                 f" {steps * cpu_rate / 3600:.1f} CPU-h")  # fmt: skip
+    else:
+        print("samplernn: fewer than 2 progress lines in", log, "- raise --gen-seconds")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/rehearsal"))
@@ -257,7 +408,10 @@ def main() -> None:
     parser.add_argument("--kill-after", type=int, default=8, help="ddsp chunks before SIGKILL")
     parser.add_argument("--ddsp-clips", type=int, default=24, help="ddsp max_val_clips overlay")
     parser.add_argument("--samplernn-steps", type=int, default=2)
-    parser.add_argument("--gen-seconds", type=float, default=120.0)
+    parser.add_argument("--gen-seconds", type=float, default=240.0)
+    parser.add_argument(
+        "--prime-batches", type=int, default=1, help="shard-0 batches whose primes are rewritten"
+    )
     args = parser.parse_args()
     steps = args.steps.split(",")
     if unknown := set(steps) - set(STEPS):
@@ -314,19 +468,7 @@ def main() -> None:
         )
         print("ddsp rerun log:", *done[-1:], sep="\n  ")
     if "samplernn" in steps:
-        r.run("samplernn", f"train_generator samplernn/mood ({args.samplernn_steps} steps)",
-              "results/generators/samplernn/mood/checkpoint.pt")  # fmt: skip
-        target = "results/generated/samplernn/mood/main/shards/shard-0.tsv"
-        t0 = time.perf_counter()
-        log = work / "logs" / "rehearsal_samplernn_shard.txt"
-        proc = r.start(target, log=log)
-        try:
-            proc.wait(timeout=args.gen_seconds)
-            note = f"finished rc {proc.returncode}"
-        except subprocess.TimeoutExpired:
-            kill_group(proc)
-            note = f"cut after {args.gen_seconds:.0f} s (resumes per batch)"
-        r.record("samplernn", "generate_shard_gpu shard 0 (cpu)", time.perf_counter() - t0, note)
+        samplernn_step(r, cfg, work, args.gen_seconds, args.prime_batches)
 
     print("\nstep       | what | wall s | note")
     rows = ["step\twhat\twall_s\tnote"]
