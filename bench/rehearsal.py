@@ -18,23 +18,37 @@ to show sharding, grouping and resume at paper job counts:
 6. ``ddsp``: ONE ``ddsp_feature_shard`` job (the mood validation part: one shard), SIGKILLed
    once ``--kill-after`` excerpt chunks exist, then rerun: the rerun's log says how many
    excerpts it found done and skipped.
-7. ``samplernn``: ``train_generator`` for SampleRNN/mood with ``--samplernn-steps`` steps (the
-   overlay; the paper's 100,000 are days), then ONE ``generate_shard_gpu`` shard on the CPU,
-   cut after ``--gen-seconds`` (it resumes per batch; its log says which batch it reached).
-   NOT YET RUN: training and the primes read audio at the metadata's offsets, past the end of
-   the 2.5 s stand-ins; it needs full-length train audio (as ``full_length_audio`` does for the
-   DDSP step). ``snakemake -n`` of the shard plans train_generator 1 + generate_shard_gpu 1.
+7. ``samplernn``: first rewrites at full metadata length (8 kHz FLAC under the ``.mp3`` name; the
+   readers resample to 16 kHz) exactly the tracks the step reads: the validation excerpts and the
+   training batches of ``--samplernn-steps`` steps (the batch the loader decodes ahead included;
+   :func:`samplernn_train_reads`) and the primes of shard 0's first ``--prime-batches`` batches
+   (:func:`shard_prime_paths`). Then ``train_generator`` for SampleRNN/mood (paper-size model,
+   ``--samplernn-steps`` steps via the overlay, the paper's 100,000 are days; on the CPU) and ONE
+   ``generate_shard_gpu`` shard on the CPU, SIGKILLed after ``--gen-seconds`` (then
+   ``--unlock``). Its sampling speed is printed: wall and CPU ms per sample step between the first
+   and last progress lines of the shard's log (CPU: the job's process group, from /proc), and the
+   shard's CPU-hours at that speed. Measured 2026-12-03 (2 shared cores at load ~3, ``--cores 1``,
+   ``--samplernn-steps 2 --gen-seconds 240``): 283 tracks rewritten in 64 s; training 254 s wall,
+   206 s CPU (52.0 M parameters, batch 128, 4.5 GiB peak RSS; 120 s wall per step with the
+   2-excerpt validation); sampling 6.4 ms wall, 5.8 ms CPU per sample step of 32 rows. A batch is
+   96,000 sample steps (6 s continued after the 4 s prime), ~9 CPU-min, so resuming past a
+   finished batch is not shown here (``tests/test_gen_shards.py`` shows it at small size); shard 0
+   (1408 clips in 44 batches) would take 6.8 CPU-h. The cost forecast gives that job 0.98 h on a
+   GPU and 25.8 h on a CPU: it counts 160,000 sample steps per batch (clip_seconds x rate, prime
+   included) and its CPU unit cost (13.2 ms) is 2.3x the 5.8 ms measured here.
 
 Each step's wall time is measured and a table printed at the end (also written to
 ``<scratch>/rehearsal.tsv``). The stand-in audio is 2.5 s per track, so the DAG, the job counts
 and the per-job overheads are the paper's, but the per-track audio work is not: the metadata
-durations (which drive planning, excerpt offsets and budgets) are the real ones, and reads past
-the end of a short file are zero-padded by the readers.
+durations (which drive planning, excerpt offsets and budgets) are the real ones. A read at an
+offset past the end of a short file fails (AudioError), so the ``ddsp`` and ``samplernn`` steps
+first rewrite the tracks they read at their metadata length.
 
-Usage (from the repository root; about 10-20 min on 2 cores for all steps)::
+Usage (from the repository root; about 20-30 min on 2 cores for all steps)::
 
     PYTHONPATH=$PWD/src nice python bench/rehearsal.py [--scratch /tmp/rehearsal]
         [--steps audio,dryrun,manifests,mel,plan,ddsp,samplernn] [--mel-shards N] [--cores 2]
+        [--samplernn-steps 2] [--gen-seconds 240] [--prime-batches 1]
 """
 
 from __future__ import annotations
