@@ -33,9 +33,10 @@ to show sharding, grouping and resume at paper job counts:
    2-excerpt validation); sampling 6.4 ms wall, 5.8 ms CPU per sample step of 32 rows. A batch is
    96,000 sample steps (6 s continued after the 4 s prime), ~9 CPU-min, so resuming past a
    finished batch is not shown here (``tests/test_gen_shards.py`` shows it at small size); shard 0
-   (1408 clips in 44 batches) would take 6.8 CPU-h. The cost forecast gives that job 0.98 h on a
-   GPU and 25.8 h on a CPU: it counts 160,000 sample steps per batch (clip_seconds x rate, prime
-   included) and its CPU unit cost (13.2 ms) is 2.3x the 5.8 ms measured here.
+   (1408 clips in 44 batches) would take 6.8 CPU-h. The cost forecast gave that job 0.98 h on a
+   GPU and 25.8 h on a CPU, counting 160,000 sample steps per batch (clip_seconds x rate, prime
+   included); it now counts the 96,000 sampled ones (0.59 h GPU, 15.5 h CPU), and its CPU unit
+   cost (13.2 ms, over 128 steps) is 2.3x the 5.8 ms measured here.
 
 Each step's wall time is measured and a table printed at the end (also written to
 ``<scratch>/rehearsal.tsv``). The stand-in audio is 2.5 s per track, so the DAG, the job counts

@@ -327,6 +327,22 @@ def test_generation_shards_and_their_gather(tmp_path):
     assert rules.loc["generate_clips", "device"] == "cpu"
 
 
+def test_samplernn_with_the_prime_inside_samples_only_the_continuation(tmp_path):
+    # include_prime (the paper's): the 2 s clip holds a 0.5 s prime that is copied, not
+    # sampled. At 1000 Hz with frame sizes 16 x 4 (lookback 64) the prime is 448 samples
+    # (500 rounded down to whole lookbacks of 64, at least one: 7 x 64 = 448), so each batch
+    # samples 2000 - 448.
+    srnn = CONFIG["generators"]["samplernn"] | {
+        "include_prime": True, "prime_seconds": 0.5, "frame_sizes": [16, 4],
+    }  # fmt: skip
+    config = CONFIG | {"generators": CONFIG["generators"] | {"samplernn": srnn}}
+    rules = _forecast_with(tmp_path, config, PLAN, COSTS)
+    n_clips = 2 * math.ceil(95 / 2)  # the budget does not move: clip_seconds counts the prime
+    samplernn = OVERHEAD + math.ceil(n_clips / 4) * (2000 - 448) * SRNN_STEP
+    ddsp = OVERHEAD + 2 * math.ceil(95 / 4) * DDSP_EX / 3
+    assert rules.loc["generate_clips_gpu", "forecast_hours_total"] == hours(samplernn + ddsp)
+
+
 @pytest.mark.parametrize("levels", ["top", "all"])
 def test_jukebox_costs_only_the_levels_it_samples(tmp_path, levels):
     level_cost = {"level2": 10.0, "level1": 100.0, "level0": 1000.0}

@@ -87,6 +87,7 @@ from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.gen_shards import batch_marker, read_batch, write_batch
 from augeval.generators.quantize import QUANTIZATIONS, dequantize, quantize
+from augeval.generators.samplernn_clip import clip_samples, prime_samples, sampled_samples
 from augeval.generators.samplernn_model import WARM_UPS, Progress, RowNoise, SampleRNN
 from augeval.preempt import Preemption
 from augeval.train_state import TrainState
@@ -167,17 +168,6 @@ def resolve_config(cfg: dict) -> dict:
             f"samplernn.chunk_seconds ({c['chunk_seconds']}) is shorter than one seq_len segment"
         )
     return c
-
-
-def prime_samples(c: dict, sr: int, lookback: int) -> int:
-    """The prime's length: ``prime_seconds`` rounded down to a multiple of the lookback (at least
-    one lookback)."""
-    return max(lookback, int(round(c["prime_seconds"] * sr)) // lookback * lookback)
-
-
-def clip_samples(c: dict, sr: int) -> int:
-    """The written clip's length in samples (prime included when ``include_prime``)."""
-    return int(round(c["clip_seconds"] * sr))
 
 
 def track_classes(labels: str, classes: list[str]) -> list[str]:
@@ -526,8 +516,7 @@ class SampleRNNGenerator:
         classes = _checkpoint_classes(checkpoint, model, c, checkpoint_path)
         mc = model.config
         sr, lb = mc["sample_rate"], model.lookback
-        prime_len, n_clip = prime_samples(c, sr, lb), clip_samples(c, sr)
-        n_gen = n_clip - prime_len if c["include_prime"] else n_clip
+        prime_len, n_gen = prime_samples(c, sr, lb), sampled_samples(c, sr, lb)
         if n_gen < 1:
             raise ConfigError(
                 f"samplernn.clip_seconds ({c['clip_seconds']}) must exceed the prime "
