@@ -117,19 +117,19 @@ def test_demo_sweeps_and_cas_every_generator_of_every_kind(tmp_path):
     proc = run(tmp_path, demo, "-n", "--cores", "1")
     policy = demo["augment"]
     extra = [f"frac-{f:g}" for f in policy["fractions"] if f != policy["fraction"]]
-    assert extra == ["frac-0.1"]
+    assert extra == ["frac-0.2"]
     n_sets, n_trials = 2, demo["trials"]
     generated = collections.Counter()
     for rule in ("generate_clips", "generate_clips_gpu"):
         generated.update((w["generator"], w["run"]) for w in job_wildcards(proc, rule))
     assert generated == {(g, run): n_sets for g in gens for run in ["main", *extra]}
     trained = {"main": (1 + len(gens)) * n_sets * n_trials}
-    trained |= {"cas": len(gens) * n_sets * n_trials, "frac-0.1": len(gens) * n_sets * n_trials}
+    trained |= {"cas": len(gens) * n_sets * n_trials, "frac-0.2": len(gens) * n_sets * n_trials}
     assert runs_of(proc, "train_classifier") == trained
     # DDSP's sources of the sweep run get their own features (its sweep once failed to plan)
-    ddsp = [b for b in job_blocks(proc, "ddsp_features") if "part=sources-frac-0.1" in b]
+    ddsp = [b for b in job_blocks(proc, "ddsp_features") if "part=sources-frac-0.2" in b]
     assert len(ddsp) == n_sets
     # ... computed by its shard jobs, which read that run's own sources
-    shards = [b for b in job_blocks(proc, "ddsp_feature_shard") if "part=sources-frac-0.1" in b]
+    shards = [b for b in job_blocks(proc, "ddsp_feature_shard") if "part=sources-frac-0.2" in b]
     assert len(shards) >= n_sets
-    assert all("results/augment/ddsp/" in b and "/frac-0.1/sources.tsv" in b for b in shards)
+    assert all("results/augment/ddsp/" in b and "/frac-0.2/sources.tsv" in b for b in shards)
