@@ -47,7 +47,7 @@ from augeval.errors import ConfigError
 from augeval.generators import with_defaults
 from augeval.generators.ddsp_shards import part_shard_sizes
 from augeval.generators.gen_shards import shard_batches
-from augeval.generators.samplernn_clip import sampled_samples
+from augeval.generators.samplernn_clip import lookback_samples, sampled_samples
 from augeval.policy import budget_table
 
 COLUMNS = (
@@ -522,7 +522,7 @@ class _Planner:
         batch = _batch_size(cfg)
         if kind == "samplernn":
             # sequential sample steps per batch: the prime, when inside the clip, is not sampled
-            lookback = math.prod(int(f) for f in cfg["frame_sizes"])
+            lookback = lookback_samples(cfg["frame_sizes"])
             steps = sampled_samples(cfg, int(cfg["sample_rate"]), lookback)
             params = {"dim": cfg["dim"], "n_rnn": cfg["n_rnn"], "gen_batch_size": min(batch, n)}
             cost.add(n_batches * steps, "samplernn_gen_s_per_sample_step", **params)

@@ -87,7 +87,12 @@ from augeval.generators import generator_defaults, generator_keys, with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.gen_shards import batch_marker, read_batch, write_batch
 from augeval.generators.quantize import QUANTIZATIONS, dequantize, quantize
-from augeval.generators.samplernn_clip import clip_samples, prime_samples, sampled_samples
+from augeval.generators.samplernn_clip import (
+    clip_samples,
+    lookback_samples,
+    prime_samples,
+    sampled_samples,
+)
 from augeval.generators.samplernn_model import WARM_UPS, Progress, RowNoise, SampleRNN
 from augeval.preempt import Preemption
 from augeval.train_state import TrainState
@@ -138,7 +143,7 @@ def resolve_config(cfg: dict) -> dict:
     if not isinstance(fs, list | tuple) or not fs or any(int(f) < 1 for f in fs):
         raise ConfigError(f"samplernn.frame_sizes must be a list of positive ints, got {fs!r}")
     c["frame_sizes"] = [int(f) for f in fs]
-    lookback = int(np.prod(c["frame_sizes"]))
+    lookback = lookback_samples(c["frame_sizes"])
     if c["quantization"] not in QUANTIZATIONS:
         raise ConfigError(
             f"samplernn.quantization {c['quantization']!r}; allowed: {', '.join(QUANTIZATIONS)}"

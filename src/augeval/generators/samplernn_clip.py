@@ -8,6 +8,13 @@ is sampled.
 
 from __future__ import annotations
 
+import math
+
+
+def lookback_samples(frame_sizes) -> int:
+    """The top tier's frame, the model's lookback: the product of ``frame_sizes``."""
+    return math.prod(int(f) for f in frame_sizes)
+
 
 def prime_samples(c: dict, sr: int, lookback: int) -> int:
     """The prime's length: ``prime_seconds`` rounded down to a multiple of the lookback (at least
