@@ -6,7 +6,8 @@ Usage::
 
 Each RUN is a folder holding ``benchmarks/`` (and ``.snakemake/log/``) of a finished run, e.g.
 the repository after ``bash run.sh``, or a copy of it kept from before a change. One RUN prints
-``rule jobs total_s mean_s max_s max_rss_mb`` (the longest total first) and the sum; two or more
+``rule jobs total_s mean_s max_s mean_cpu_s max_rss_mb`` (the longest total first) and the sums
+(CPU: exact from each job's log, see :mod:`augeval.bench_times`); two or more
 print each rule's total side by side with the ratio to the first RUN, so a before/after of the
 same demo reads in one table. ``makespan`` is the newest Snakemake log's first to last time
 stamp (the wall clock of the whole run; the sum of job seconds exceeds it when jobs overlap).
@@ -53,12 +54,18 @@ def main() -> None:
     parser.add_argument("runs", nargs="*", type=Path, default=[Path(".")])
     parser.add_argument("--forecast", type=Path, help="a cost_forecast*.tsv to compare with")
     args = parser.parse_args()
-    tables = []
+    tables, cpu_notes = [], []
     for run in args.runs:
         bench = run / "benchmarks" if (run / "benchmarks").is_dir() else run
         if not bench.is_dir():
             sys.exit(f"{bench}: no benchmarks folder (run the workflow first, e.g. bash run.sh)")
-        tables.append(per_rule(read_benchmarks(bench, REPO / "workflow" / "rules")))
+        rows = read_benchmarks(bench, REPO / "workflow" / "rules")
+        tables.append(per_rule(rows))
+        from_log = int((rows["cpu_from"] == "log").sum())
+        cpu_notes.append(
+            f", job CPU {rows['cpu_s'].sum() / 60:.1f} min (exact from the logs for {from_log}"
+            f" of {len(rows)} jobs; the rest Snakemake's sampled cpu_time, an undercount)"
+        )
     pd.set_option("display.width", 200)
     if len(tables) == 1:
         print(tables[0].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
@@ -83,7 +90,7 @@ def main() -> None:
         span_text = f", makespan {span / 60:.1f} min" if span is not None else ""
         print(
             f"run{i} {run}: {int(table['jobs'].sum())} jobs, "
-            f"{table['total_s'].sum() / 60:.1f} job-min{span_text}"
+            f"{table['total_s'].sum() / 60:.1f} job-min{span_text}{cpu_notes[i]}"
         )
 
 

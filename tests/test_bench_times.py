@@ -103,3 +103,24 @@ def test_cpu_time_is_read_per_job(tmp_path):
     table = per_rule(read_benchmarks(bench, REPO / "workflow/rules")).set_index("rule")
     assert table.loc["compute_metrics", "mean_cpu_s"] == 1.0
     assert table.loc["compute_metrics", "mean_s"] == 7.0
+
+
+def test_cpu_time_comes_from_the_jobs_log_where_it_has_a_resources_line(tmp_path):
+    # Snakemake's sampled cpu_time (1 s in write()) is replaced by the exact figure the job
+    # logged; a job without the line (killed, or an older run) keeps the benchmark's
+    bench = tmp_path / "benchmarks"
+    write(bench, "evaluate/metrics/mood_baseline_main.tsv", 9.5)
+    write(bench, "evaluate/metrics/mood_copy_main.tsv", 4.5)
+    log = tmp_path / "logs/evaluate/metrics/mood_baseline_main.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "2026-12-03 10:00:00,000 INFO augeval: resources: wall 9.40 s, cpu 3.00 s (user 2.00 s, "
+        "sys 1.00 s), max_rss 150 MB\n"
+        "2026-12-03 10:00:09,000 INFO augeval: resources: wall 9.45 s, cpu 8.25 s (user 7.00 s, "
+        "sys 1.25 s), max_rss 160 MB\n"
+    )
+    rows = read_benchmarks(bench, REPO / "workflow/rules").set_index("file")
+    base = rows.loc["benchmarks/evaluate/metrics/mood_baseline_main.tsv"]
+    copy = rows.loc["benchmarks/evaluate/metrics/mood_copy_main.tsv"]
+    assert (base["cpu_s"], base["cpu_from"]) == (8.25, "log")  # the last line wins
+    assert (copy["cpu_s"], copy["cpu_from"]) == (1.0, "benchmark")
