@@ -105,6 +105,7 @@ def _classifier(width, frames, chunk, batch, repeats, tag, last=None):
 
     torch.manual_seed(0)
     model = MoodClassifier(56, n_mels=96, chunk_frames=chunk, width_mult=width, last_channels=last)
+    model = model.to(memory_format=torch.channels_last)  # classifier.memory_format's default
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     x = torch.randn(batch, 96, frames)
     y = (torch.rand(batch, 56) < 0.05).float()

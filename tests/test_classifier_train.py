@@ -16,7 +16,8 @@ from augeval.metrics import ranking_metrics
 # Learning is checked without augmentation (it slows learning on such tiny data); the resume
 # test keeps every augmentation on so that their random streams are part of what must resume.
 PLAIN = {k: v for k, v in CFG.items() if k != "augment"}  # absent: no augmentation
-PLAIN |= {"schedule": [{"optimizer": "adam", "lr": 2e-3, "epochs": 6}]}
+# 10 epochs: over seeds 3-6, test ROC-AUC 0.88-0.98 in either memory format (6 epochs: 0.78-0.96)
+PLAIN |= {"schedule": [{"optimizer": "adam", "lr": 2e-3, "epochs": 10}]}
 
 
 def train(tmp_path, df, indexes, name, cfg=CFG, **kw):
@@ -30,7 +31,7 @@ def train(tmp_path, df, indexes, name, cfg=CFG, **kw):
 def test_learns_and_writes_a_safe_checkpoint(tmp_path):
     df, indexes = fake_cache(tmp_path)
     result = train(tmp_path, df, indexes, "run/checkpoint.pt", cfg=PLAIN)
-    assert len(result["history"]) == 6 and 1 <= result["best_epoch"] <= 6
+    assert len(result["history"]) == 10 and 1 <= result["best_epoch"] <= 10
     saved = load_checkpoint(tmp_path / "run/checkpoint.pt")  # weights_only=True
     assert saved["classes"] == CLASSES and saved["best_epoch"] == result["best_epoch"]
     assert not (tmp_path / "run/train_state.pt").exists()

@@ -134,6 +134,7 @@ CLASSIFIER = {
     },  # fmt: skip
     "eval_augment": "none",
     "out_conv_padding": 1,
+    "memory_format": "channels_last",
     "last_channels": None,
     "selection_head": "mean",
     "reload_best": "phase",

@@ -43,13 +43,21 @@ from augeval.train_state import TrainState
 
 log = logging.getLogger("augeval.classifier")
 
-MODEL_KEYS = ("width_mult", "pretrained", "chunk_frames", "out_conv_padding", "last_channels")
+MODEL_KEYS = (
+    "width_mult",
+    "pretrained",
+    "chunk_frames",
+    "out_conv_padding",
+    "last_channels",
+    "memory_format",
+)
+MEMORY_FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
 RUNTIME_KEYS = ("checkpoint_minutes",)  # may change between a run and its resumption
 
 
 def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
     cfg = config_schema.fill(cfg, "classifier")  # e.g. a checkpoint older than out_conv_padding
-    return MoodClassifier(
+    model = MoodClassifier(
         n_classes,
         n_mels=n_mels,
         chunk_frames=cfg["chunk_frames"],
@@ -58,6 +66,7 @@ def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
         out_conv_padding=cfg["out_conv_padding"],
         last_channels=cfg["last_channels"],
     )
+    return model.to(memory_format=MEMORY_FORMATS[cfg["memory_format"]])
 
 
 def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer:
@@ -256,8 +265,9 @@ def recalibrate_batchnorm(
         m.momentum = None  # cumulative moving average
         m.train()
     device = next(model.parameters()).device
-    for start in range(0, len(chosen), batch_size):
-        model(load_windows(store, chosen[start : start + batch_size], n_frames).to(device))
+    with torch.no_grad():  # running statistics update without a graph; same numbers
+        for start in range(0, len(chosen), batch_size):
+            model(load_windows(store, chosen[start : start + batch_size], n_frames).to(device))
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum
     model.eval()
