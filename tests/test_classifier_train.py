@@ -92,3 +92,20 @@ def test_epoch_size_real_takes_the_baseline_number_of_steps(tmp_path, monkeypatc
     steps.clear()
     train(tmp_path, augmented, indexes, "real", cfg=one_epoch | {"epoch_size": "real"})
     assert len(steps) == 3  # ceil(18 / 6): the baseline's steps
+
+
+def test_a_diverging_training_stops_with_an_error_naming_the_phase_and_its_lr(tmp_path):
+    from augeval.errors import TrainingError
+
+    df, indexes = fake_cache(tmp_path)
+    wild = PLAIN | {
+        "schedule": [
+            {"optimizer": "adam", "lr": 1e-3, "epochs": 1},
+            {"optimizer": "sgd", "lr": 1e6, "epochs": 2},
+        ]
+    }
+    with pytest.raises(
+        TrainingError, match=r"diverged.*classifier\.schedule\[1\]: sgd at lr 1e\+06"
+    ):
+        train(tmp_path, df, indexes, "wild/checkpoint.pt", cfg=wild)
+    assert not (tmp_path / "wild/checkpoint.pt").exists()  # nothing that looks complete

@@ -21,6 +21,10 @@ class AudioError(DataError):
     """An audio file is missing, unreadable or unusable."""
 
 
+class TrainingError(AugevalError):
+    """A training run diverged (non-finite loss or scores) under its configured settings."""
+
+
 class CheckpointError(AugevalError):
     """A checkpoint or pretrained weight file is missing or unreadable."""
 

@@ -35,7 +35,7 @@ from augeval.classifier.data import DB_SCALE, random_offset
 from augeval.classifier.model import MoodClassifier
 from augeval.data.manifest import label_matrix
 from augeval.digest import json_digest
-from augeval.errors import ConfigError
+from augeval.errors import ConfigError, TrainingError
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
 from augeval.preempt import Preemption
@@ -67,6 +67,16 @@ def build_model(n_classes: int, cfg: dict, n_mels: int) -> MoodClassifier:
         last_channels=cfg["last_channels"],
     )
     return model.to(memory_format=MEMORY_FORMATS[cfg["memory_format"]])
+
+
+def _diverged(what: str, phase_index: int, phase: dict) -> TrainingError:
+    """The error of a training whose numbers became non-finite: what, where, and the fix."""
+    return TrainingError(
+        f"classifier training diverged: {what} (classifier.schedule[{phase_index}]: "
+        f"{phase['optimizer']} at lr {phase['lr']:g}). Lower that phase's lr, or train longer at "
+        "a smaller one; a tiny model or batch can also lose every activation at a high lr. "
+        "A changed schedule restarts the training (its saved state is for the old settings)"
+    )
 
 
 def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer:
@@ -415,6 +425,9 @@ def _train(
                 optimizer.step()
                 losses.append(loss.item())
                 batch = start // cfg["batch_size"] + 1
+                if not math.isfinite(losses[-1]):
+                    raise _diverged(f"loss {losses[-1]} at epoch {epoch + 1} batch {batch}",
+                                    phase_index, phase)  # fmt: skip
                 if preempt.save_due():
                     save_state(optimizer, (order, start + cfg["batch_size"], losses))
                     preempt.saved(f"epoch {epoch + 1} batch {batch}")
@@ -428,6 +441,9 @@ def _train(
             scores, scores_a = predict_heads(
                 model, store, val_ids, n_frames, cfg["batch_size"], eval_augmentation(eval_spec)
             )
+            if not np.isfinite(scores).all():
+                raise _diverged(f"non-finite validation scores after epoch {epoch + 1}",
+                                phase_index, phase)  # fmt: skip
             val = ranking_metrics(y_val, scores)
             entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)), **val}
             if cfg["selection_head"] == "attention":  # the reference selects on head A
