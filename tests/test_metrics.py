@@ -337,3 +337,40 @@ def test_argmax_is_a_decision_mode_that_fits_nothing():
     assert fitted_mode("validation") == "validation"
     assert fitted_mode(["argmax", "validation", "test"]) == "validation"
     assert fitted_mode(["argmax"]) == "test"
+
+
+def test_numpy_ranking_metrics_equal_sklearn_and_the_definitions_with_ties():
+    from augeval.metrics import binary_average_precision, binary_roc_auc
+
+    rng = np.random.default_rng(7)
+    for case in range(300):
+        n = int(rng.integers(2, 60))
+        y = rng.random(n) < rng.uniform(0.05, 0.95)
+        if y.all() or not y.any():
+            y[0] = not y[0]
+        s = rng.random(n)
+        if case % 2:  # heavy ties: one decimal, as a saturated classifier gives
+            s = np.round(s, 1)
+        auc, ap = binary_roc_auc(y, s), binary_average_precision(y, s)
+        assert auc == pytest.approx(skm.roc_auc_score(y, s), abs=1e-12)
+        assert auc == pytest.approx(auc_by_pairs(y, s), abs=1e-12)
+        assert ap == pytest.approx(skm.average_precision_score(y, s), abs=1e-12)
+        assert ap == pytest.approx(average_precision_by_definition(y, s), abs=1e-12)
+
+
+def test_ranking_metrics_do_not_import_scikit_learn():
+    # a training job scores validation every epoch: scikit-learn's import is ~1.1 CPU-s per job
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    code = (
+        "import sys; import numpy as np; from augeval.metrics import ranking_metrics; "
+        "y = np.eye(3, dtype=bool)[[0, 1, 2, 0, 1, 2]]; ranking_metrics(y, np.random.rand(6, 3)); "
+        "print('sklearn' in sys.modules)"
+    )
+    env = {"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -3,7 +3,10 @@
 Arrays: ``y_true`` boolean ``(n_tracks, n_classes)``, ``scores`` float ``(n_tracks, n_classes)``.
 
 * ROC-AUC = ``sklearn.metrics.roc_auc_score``; PR-AUC = ``average_precision_score`` (average
-  precision, not a trapezoid); each ``macro`` (mean over classes) and ``micro`` (pooled).
+  precision, not a trapezoid); each ``macro`` (mean over classes) and ``micro`` (pooled). Both are
+  computed here in NumPy (:func:`binary_roc_auc`, :func:`binary_average_precision`; equal to
+  scikit-learn's to rounding, ties included, tests/test_metrics.py), so that a training job, which
+  scores its validation split every epoch, does not import scikit-learn (~1.1 CPU-s per job).
 * Precision / recall / F-score on boolean decisions ``scores > threshold`` (strict, as the official
   helper), with one threshold per class at the F1-maximising point of ``precision_recall_curve``.
   The official helper fits thresholds on the data it evaluates (the organisers used the test set:
@@ -40,7 +43,43 @@ ARGMAX = "argmax"  # the paper's rule: top-1 class against the first true class,
 THRESHOLD_MODES = (*FITTED_MODES, ARGMAX)  # every decision mode (``tables.f1_thresholds``)
 NO_THRESHOLDS = "none"  # the ``thresholds`` value of a ranking metric's row
 
-_RANKING_SCORES = {"roc_auc": "roc_auc_score", "pr_auc": "average_precision_score"}  # sklearn
+
+def binary_roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve of one class (``y_true`` boolean with both values present):
+    the Mann-Whitney statistic, ties counted half, which is the trapezoid area of the ROC curve
+    at every distinct threshold (``sklearn.metrics.roc_auc_score``)."""
+    y = np.asarray(y_true, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    order = np.argsort(s, kind="mergesort")
+    ranked = s[order]
+    first = np.r_[True, ranked[1:] != ranked[:-1]]  # the first of each run of tied scores
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], ranked.size]
+    mean_rank = (starts + 1 + ends) / 2.0  # ranks start+1 .. end share their mean
+    ranks = np.empty(s.size)
+    ranks[order] = mean_rank[np.cumsum(first) - 1]
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def binary_average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision of one class (``y_true`` boolean with a positive): the sum over the
+    distinct score thresholds, highest first, of (recall gained) x (precision there)
+    (``sklearn.metrics.average_precision_score``: a step sum, not a trapezoid)."""
+    y = np.asarray(y_true, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    order = np.argsort(s, kind="mergesort")[::-1]
+    ranked = s[order]
+    last = np.r_[ranked[1:] != ranked[:-1], True]  # the last of each run of tied scores
+    true_pos = np.cumsum(y[order])[last]
+    predicted = np.flatnonzero(last) + 1.0
+    precision = true_pos / predicted
+    recall = true_pos / true_pos[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+_BINARY_RANKING = {"roc_auc": binary_roc_auc, "pr_auc": binary_average_precision}
 
 
 def _skm():
@@ -52,7 +91,18 @@ def _skm():
 
 
 def _ranking_score(family: str):
-    return getattr(_skm(), _RANKING_SCORES[family])
+    """``score(y_true, scores, average=None)``: the binary metric on vectors, or its mean over
+    the columns of ``(n_tracks, n_classes)`` arrays with ``average="macro"``."""
+    binary = _BINARY_RANKING[family]
+
+    def score(y_true: np.ndarray, scores: np.ndarray, average: str | None = None) -> float:
+        if average is None:
+            return binary(y_true, scores)
+        if average != "macro":
+            raise ValueError(f"average {average!r}: None or 'macro'")
+        return float(np.mean([binary(y_true[:, j], scores[:, j]) for j in range(y_true.shape[1])]))
+
+    return score
 
 
 _DECISION_PART = {"precision": 0, "recall": 1, "f1": 2}  # of precision_recall_fscore_support
@@ -90,7 +140,7 @@ class Metric:
 
 
 def _define(family: str, average: str) -> Metric:
-    ranking = family in _RANKING_SCORES
+    ranking = family in _BINARY_RANKING
     modes = () if ranking else FITTED_MODES
     return Metric(
         f"{family}_{average}", family, average, ranking, modes, f"{_LABELS[family]} {average}"
