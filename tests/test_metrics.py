@@ -356,6 +356,17 @@ def test_numpy_ranking_metrics_equal_sklearn_and_the_definitions_with_ties():
         assert auc == pytest.approx(auc_by_pairs(y, s), abs=1e-12)
         assert ap == pytest.approx(skm.average_precision_score(y, s), abs=1e-12)
         assert ap == pytest.approx(average_precision_by_definition(y, s), abs=1e-12)
+    y, s = np.array([True, False, True]), np.array([0.2, 0.4, 0.9])
+    for bad, message in [
+        ((y, np.array([0.2, np.nan, 0.9])), "NaN"),
+        ((np.zeros(3, bool), s), "positive"),
+        ((np.ones(3, bool), s), "negative"),
+        ((y, s[:2]), "3 labels but 2 scores"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            binary_roc_auc(*bad)
+    with pytest.raises(ValueError, match="NaN"):
+        binary_average_precision(y, np.array([0.2, np.inf, 0.9]))
 
 
 def test_ranking_metrics_do_not_import_scikit_learn():

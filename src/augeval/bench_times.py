@@ -10,7 +10,7 @@ A job's CPU seconds come from the last line of its log (``logs/X.log`` beside
 ``benchmarks/X.tsv``, written by :func:`augeval.logs.run_logged`), which is exact. Snakemake's
 own ``cpu_time`` is only the fallback: its sampler looks every 0.5 s for a job's first 15 s and
 then every 30 s, so a 40 s job reports the CPU of its first ~15 s (measured on the demo: 12-14 s
-for trainings of 25-45 s wall).
+for trainings of 25-60 s wall).
 """
 
 from __future__ import annotations

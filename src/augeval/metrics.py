@@ -44,14 +44,29 @@ THRESHOLD_MODES = (*FITTED_MODES, ARGMAX)  # every decision mode (``tables.f1_th
 NO_THRESHOLDS = "none"  # the ``thresholds`` value of a ranking metric's row
 
 
+def _binary_inputs(y_true, scores, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(y, s)`` as boolean and float vectors of one length, with finite scores and a positive
+    (ValueError otherwise, as scikit-learn raises)."""
+    y = np.asarray(y_true, dtype=bool).ravel()
+    s = np.asarray(scores, dtype=float).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"{what}: {y.size} labels but {s.size} scores")
+    if not np.isfinite(s).all():
+        raise ValueError(f"{what}: the scores hold NaN or infinity")
+    if not y.any():
+        raise ValueError(f"{what} needs a positive track; this class has none")
+    return y, s
+
+
 def binary_roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve of one class (``y_true`` boolean with both values present):
     the Mann-Whitney statistic, ties counted half, which is the trapezoid area of the ROC curve
     at every distinct threshold (``sklearn.metrics.roc_auc_score``)."""
-    y = np.asarray(y_true, dtype=bool)
-    s = np.asarray(scores, dtype=float)
+    y, s = _binary_inputs(y_true, scores, "ROC-AUC")
     n_pos = int(y.sum())
     n_neg = y.size - n_pos
+    if not n_neg:
+        raise ValueError("ROC-AUC needs a negative track; this class has none")
     order = np.argsort(s, kind="mergesort")
     ranked = s[order]
     first = np.r_[True, ranked[1:] != ranked[:-1]]  # the first of each run of tied scores
@@ -67,8 +82,7 @@ def binary_average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
     """Average precision of one class (``y_true`` boolean with a positive): the sum over the
     distinct score thresholds, highest first, of (recall gained) x (precision there)
     (``sklearn.metrics.average_precision_score``: a step sum, not a trapezoid)."""
-    y = np.asarray(y_true, dtype=bool)
-    s = np.asarray(scores, dtype=float)
+    y, s = _binary_inputs(y_true, scores, "average precision")
     order = np.argsort(s, kind="mergesort")[::-1]
     ranked = s[order]
     last = np.r_[ranked[1:] != ranked[:-1], True]  # the last of each run of tied scores
