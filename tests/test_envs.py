@@ -35,3 +35,14 @@ def test_every_rule_has_log_benchmark_and_conda():
             name = block.split(":")[0]
             for directive in ("log:", "benchmark:", "conda:", "resources:"):
                 assert f"\n    {directive}" in block, f"rule {name} in {smk.name} lacks {directive}"
+
+
+def test_constraints_lock_agrees_with_every_pyproject_pin():
+    """envs/constraints.txt (the whole frozen .venv, scripts/ensure_env.sh installs with it) holds
+    each package pyproject.toml pins, at the pinned version (regenerated after a pin change)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = pins(project["dependencies"] + project["optional-dependencies"]["dev"])
+    lines = (REPO / "envs" / "constraints.txt").read_text().splitlines()
+    locked = pins(line for line in lines if line.strip() and not line.startswith("#"))
+    assert {k: locked.get(k) for k in wanted} == wanted
+    assert "augeval" not in locked
