@@ -7,8 +7,12 @@ the classifier of one label set and variant for several trials in one process, f
 cached mels and manifests, exactly as rule ``train_classifier`` seeds them (so trial ``t``
 reproduces the workflow's trial ``t`` bit for bit under the same settings), scores the test split
 and prints one JSON line per trial and a summary (mean, sd, and the trials a paired comparison
-would need to detect a given difference). ``--set key=value`` overrides ``classifier`` keys
-(YAML values, dotted keys), to compare training recipes on the same data.
+would need to detect a given difference). With control variants (``copy``, ``noise``, ``oracle``)
+and the baseline it also prints each controls-check row as the workflow would decide it
+(:mod:`augeval.controls_check`: two-stage bootstrap over these trials and the test tracks, the
+config's ``tables.controls_margin``), so a recipe can be judged before a whole run.
+``--set key=value`` overrides ``classifier`` keys (YAML values, dotted keys), to compare training
+recipes on the same data.
 
 Usage, after ``bash run.sh``::
 
@@ -29,16 +33,18 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
-from augeval import config_schema
+from augeval import config_schema, controls_check
 from augeval.classifier.train import model_from_checkpoint, predict_scores, train_classifier
 from augeval.data.labels import labelset_from_config
 from augeval.data.manifest import label_matrix, read_manifest
 from augeval.features import MelStore
 from augeval.metrics import ranking_metrics
 from augeval.seeding import derive_seed, set_deterministic
+from augeval.stats import bootstrap_trials, percentile_ci
 
 
 def override(cfg: dict, assignments: list[str]) -> dict:
@@ -84,6 +90,7 @@ def main() -> None:
     test = read_manifest(data / "test.tsv", classes)
     y_test = label_matrix(test, classes)
     scores: dict[str, dict[int, float]] = {}
+    test_probs: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants.split(","):
             if variant == "baseline":
@@ -108,6 +115,7 @@ def main() -> None:
                 metrics = ranking_metrics(y_test, probs)
                 cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - before
                 scores.setdefault(variant, {})[trial] = metrics["roc_auc_macro"]
+                test_probs.setdefault(variant, []).append((probs, {}))
                 row = {
                     "variant": variant,
                     "trial": trial,
@@ -134,6 +142,30 @@ def main() -> None:
                 f"{sd_diff:.4f}; detecting {args.effect} at 5 % with 80 % power needs "
                 f"~{trials_needed(sd_diff, args.effect):.0f} trials"
             )
+
+    print_controls_check(y_test, test_probs, cfg.get("tables", {}), cfg["seed"])
+
+
+def print_controls_check(y_test, test_probs: dict, tables_cfg: dict, seed: int) -> None:
+    """The controls check's rows for the control variants run, from these trials."""
+    tables_cfg = config_schema.fill(tables_cfg, "tables")
+    controls = {v: v for v in test_probs if v in controls_check.EXPECTATIONS}
+    if "baseline" not in test_probs or not controls:
+        return
+    boot = bootstrap_trials(y_test, test_probs, tables_cfg["n_bootstrap"] or 200, seed)
+    for control in controls:
+        direction, expectation = controls_check.EXPECTATIONS[control]
+        for column in ("roc_auc_macro", "pr_auc_macro"):
+            diff = boot.means(control, column) - boot.means("baseline", column)
+            lo, hi = percentile_ci(diff)
+            mean = float(np.mean(boot.values[control][column].mean(axis=0)
+                                 - boot.values["baseline"][column].mean(axis=0)))  # fmt: skip
+            result, reason = controls_check.verdict(
+                direction, lo, hi, boot.n_trials, tables_cfg["min_trials"],
+                tables_cfg["controls_margin"],
+            )  # fmt: skip
+            print(f"check {expectation} {column}: diff {mean:+.4f} [{lo:+.4f}, {hi:+.4f}] "
+                  f"{result} ({reason})")  # fmt: skip
 
 
 if __name__ == "__main__":

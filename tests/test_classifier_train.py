@@ -109,3 +109,30 @@ def test_a_diverging_training_stops_with_an_error_naming_the_phase_and_its_lr(tm
     ):
         train(tmp_path, df, indexes, "wild/checkpoint.pt", cfg=wild)
     assert not (tmp_path / "wild/checkpoint.pt").exists()  # nothing that looks complete
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_optimizer_kernels_take_the_same_step(kind):
+    """loop, foreach and fused are torch's kernels for one update rule: the weights after a few
+    steps agree to float32 rounding, and an unknown kernel is a config error."""
+    from augeval.classifier.train import make_optimizer
+    from augeval.errors import ConfigError
+
+    phase = {"optimizer": kind, "lr": 0.01, "epochs": 1}
+    x, y = torch.randn(16, 8, generator=torch.Generator().manual_seed(0)), torch.randn(16, 3)
+    weights = {}
+    for impl in ("loop", "foreach", "fused"):
+        torch.manual_seed(1)
+        model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        start = torch.cat([p.detach().flatten() for p in model.parameters()])
+        optimizer = make_optimizer(model, phase, impl)
+        for _ in range(5):
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+        weights[impl] = torch.cat([p.detach().flatten() for p in model.parameters()])
+        assert (weights[impl] - start).abs().max() > 1e-3  # it took steps
+    for impl in ("foreach", "fused"):
+        torch.testing.assert_close(weights[impl], weights["loop"], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="optimizer_impl 'fast'; allowed: loop, foreach, fused"):
+        make_optimizer(model, phase, "fast")

@@ -48,13 +48,57 @@ def test_copy_reproduces_the_excerpt_and_tiles_short_ones(tmp_path, sources):
 
 def test_noise_follows_the_loudness_envelope_but_not_the_pitch(tmp_path, sources):
     df, tone = sources
-    out = make_control("noise").generate(job("noise", df[:1], {"clip_seconds": 2.0}, tmp_path, 0))
+    cfg = {"clip_seconds": 2.0, "envelope": "source"}
+    out = make_control("noise").generate(job("noise", df[:1], cfg, tmp_path, 0))
     y, _ = sf.read(out["path"][0])
     env = loudness_envelope(y, SR // 10)
     assert env[-SR // 10] > 3 * env[SR // 10]  # louder at the end, like the source
     spectrum = np.abs(np.fft.rfft(y))
     peak = np.argmax(spectrum[1:]) + 1
     assert abs(peak * SR / len(y) - 330) > 20  # the tone's pitch is gone
+
+
+def _loud_and_quiet_sources(tmp_path, n_per_class):
+    """Class ``loud`` sources at 0.5 amplitude, class ``quiet`` ones at 0.02."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(2 * n_per_class):
+        label, level = ("loud", 0.5) if k % 2 == 0 else ("quiet", 0.02)
+        path = tmp_path / f"src{k}.wav"
+        write_audio(path, (level * np.sin(2 * np.pi * 220 * np.arange(SR) / SR)).astype(np.float32)
+                    * (1 + 0.01 * rng.standard_normal(SR)).astype(np.float32), SR)  # fmt: skip
+        rows.append((f"noise_emotion_{k:05d}", f"track_{k}", str(path), 0.0, 1.0, label, label))
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+@pytest.mark.parametrize("envelope", ["source", "shuffled"])
+def test_shuffled_noise_envelope_carries_no_label(tmp_path, envelope):
+    """The source's own envelope hands each noise clip its class's loudness; the shuffled one
+    (default) draws it from any class, so loudness no longer predicts the label."""
+    df = _loud_and_quiet_sources(tmp_path, 20)
+    cfg = {"clip_seconds": 1.0} | ({"envelope": envelope} if envelope == "source" else {})
+    out = make_control("noise").generate(job("noise", df, cfg, tmp_path / envelope, 5))
+    rms = np.array([np.sqrt(np.mean(sf.read(p)[0] ** 2)) for p in out["path"]])
+    loud = rms > 0.1
+    assert ((rms[loud] > 0.3) & (rms[loud] < 0.45)).all() and (rms[~loud] < 0.03).all()
+    assert loud.sum() == 20  # a permutation: every envelope used exactly once
+    in_loud_class = loud[out["labels"] == "loud"].mean()
+    if envelope == "source":
+        assert in_loud_class == 1.0
+    else:  # 20 of 40 drawn without replacement: P(9..11 of 20 in one class) is about 0.53
+        assert 0.25 <= in_loud_class <= 0.75
+    assert out["labels"].tolist() == df["labels"].tolist()  # the clip keeps its source's label
+
+
+def test_shuffled_noise_envelope_is_seeded(tmp_path):
+    df = _loud_and_quiet_sources(tmp_path, 5)
+    cfg = {"clip_seconds": 1.0, "envelope": "shuffled"}
+    read = lambda out: [sf.read(p)[0] for p in out["path"]]  # noqa: E731
+    a = read(make_control("noise").generate(job("noise", df, cfg, tmp_path / "a", 1)))
+    b = read(make_control("noise").generate(job("noise", df, cfg, tmp_path / "b", 1)))
+    c = read(make_control("noise").generate(job("noise", df, cfg, tmp_path / "c", 2)))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
 
 
 def test_pink_noise_slope():

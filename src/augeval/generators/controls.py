@@ -1,8 +1,11 @@
 """Control generators: they make a generator's numbers interpretable (beyond the paper).
 
 * ``copy``: the source excerpt itself, unchanged: the gain from mere duplication of real data.
-* ``noise``: pink (1/f) noise shaped by the source excerpt's loudness envelope: a negative
-  control that keeps loudness dynamics and nothing musical.
+* ``noise``: pink (1/f) noise shaped by a real excerpt's loudness envelope: a negative control
+  that keeps realistic loudness dynamics and nothing musical. With ``envelope: shuffled`` (the
+  default) the envelope comes from another source of the job, drawn by a seeded permutation over
+  all classes, so it says nothing of the clip's label; ``envelope: source`` takes the clip's own
+  source, whose loudness, tempo and onset density can carry its class (arousal) into the noise.
 * ``oracle``: fresh music of the drawn class that the classifier never saw: the ceiling a perfect
   generator could reach. With ``holdout_fraction`` (required on real data) the policy draws its
   sources from an artist-disjoint pool carved out of train (:mod:`augeval.data.holdout`) and the
@@ -72,7 +75,8 @@ class _Control:
         sr = with_defaults(type(self).name, cfg)["sample_rate"]  # the kind, not the entry name
         n = int(round(cfg["clip_seconds"] * sr))
         rows = []
-        for k, source in enumerate(sources.to_dict(orient="records")):
+        records = self.prepare(sources.to_dict(orient="records"), cfg, seed)
+        for k, source in enumerate(records):
             y = self.make(source, n, sr, cfg, np.random.default_rng([seed, k]))
             wav = Path(out_dir) / "wav" / f"{source['clip_id']}.wav"
             write_audio(wav, y, sr)
@@ -84,6 +88,10 @@ class _Control:
     def settings(self, job: GenerateJob) -> dict:
         """The settings :meth:`make` reads: the generator's config section."""
         return job.cfg
+
+    def prepare(self, records: list[dict], cfg: dict, seed: int) -> list[dict]:
+        """The source rows :meth:`make` reads, one per clip (default: unchanged)."""
+        return records
 
     def make(self, source: dict, n: int, sr: int, cfg: dict, rng: np.random.Generator):
         raise NotImplementedError
@@ -100,8 +108,25 @@ class CopyControl(_Control):
 class NoiseControl(_Control):
     name = "noise"
 
+    def prepare(self, records, cfg, seed):
+        """Each clip's envelope excerpt (``envelope_path``/``envelope_offset_s``): its own source,
+        or (``shuffled``) the source at a seeded permutation of the job's rows (every class)."""
+        mode = with_defaults(self.name, cfg)["envelope"]
+        if mode == "source":
+            order = np.arange(len(records))
+        elif mode == "shuffled":
+            order = np.random.default_rng([seed, len(records), 1]).permutation(len(records))
+        else:
+            raise ConfigError(f"generators.noise.envelope must be source or shuffled, not {mode!r}")
+        return [
+            r | {"envelope_path": records[j]["path"], "envelope_offset_s": records[j]["offset_s"]}
+            for r, j in zip(records, order, strict=True)
+        ]
+
     def make(self, source, n, sr, cfg, rng):
-        excerpt = read_audio(source["path"], sr, offset_s=source["offset_s"], max_seconds=n / sr)
+        excerpt = read_audio(
+            source["envelope_path"], sr, offset_s=source["envelope_offset_s"], max_seconds=n / sr
+        )
         envelope = loudness_envelope(_fit_length(excerpt, n), frame=max(1, sr // 20))
         return np.clip(pink_noise(n, rng) * envelope, -1.0, 1.0)
 
