@@ -158,8 +158,8 @@ def print_controls_check(y_test, test_probs: dict, tables_cfg: dict, seed: int) 
         for column in ("roc_auc_macro", "pr_auc_macro"):
             diff = boot.means(control, column) - boot.means("baseline", column)
             lo, hi = percentile_ci(diff)
-            mean = float(np.mean(boot.values[control][column].mean(axis=0)
-                                 - boot.values["baseline"][column].mean(axis=0)))  # fmt: skip
+            as_trained = boot.means(control, column, hierarchical=False)
+            mean = float(np.mean(as_trained - boot.means("baseline", column, hierarchical=False)))
             result, reason = controls_check.verdict(
                 direction, lo, hi, boot.n_trials, tables_cfg["min_trials"],
                 tables_cfg["controls_margin"],
