@@ -110,8 +110,9 @@ def main() -> None:
                 model = model_from_checkpoint(checkpoint)
                 tracks = list(test["track_id"])
                 probs = predict_scores(
-                    model, store, tracks, ccfg["input_frames"], ccfg["batch_size"]
-                )
+                    model, store, tracks, ccfg["input_frames"], ccfg["batch_size"],
+                    windows=ccfg["eval_windows"],
+                )  # fmt: skip
                 metrics = ranking_metrics(y_test, probs)
                 cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - before
                 scores.setdefault(variant, {})[trial] = metrics["roc_auc_macro"]

@@ -133,6 +133,7 @@ CLASSIFIER = {
         "mixup_style": "batch",
     },  # fmt: skip
     "eval_augment": "none",
+    "eval_windows": 1,
     "out_conv_padding": 1,
     "memory_format": "channels_last",
     "last_channels": None,
@@ -149,7 +150,13 @@ CLASSIFIER = {
     "device": "auto",
     "precision": "fp32",
 }
-PHASE = {"reload_best": False, "momentum": 0.9, "nesterov": True, "weight_decay": 0.0001}
+PHASE = {
+    "reload_best": False,
+    "warmup_epochs": 0,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 0.0001,
+}
 
 
 def typed(d: dict) -> dict:

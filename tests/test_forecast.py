@@ -2,6 +2,7 @@
 unit-cost file, and (workflow tests) the paper config's forecast against its dry-run and the
 SLURM profile."""
 
+import copy
 import math
 import shutil
 from pathlib import Path
@@ -388,3 +389,19 @@ def test_jobs_without_torch_start_at_their_own_measured_cost(tmp_path):
     assert rules.loc["check_audio", "forecast_hours_per_job"] == hours(light + 200 * DECODE)
     # torch jobs keep job_overhead_s (OVERHEAD)
     assert rules.loc["ddsp_features", "forecast_hours_per_job"] == hours(OVERHEAD)
+
+
+def test_eval_windows_multiply_the_scored_tracks(tmp_path):
+    config = copy.deepcopy(CONFIG)
+    config["classifier"]["eval_windows"] = 3
+    costs_file = tmp_path / "costs.yaml"
+    costs_file.write_text(yaml.safe_dump({"units": COSTS}))
+    rules, _, _ = forecast(config, PLAN, _write_metadata(tmp_path), Costs.from_yaml(costs_file))
+    rules = rules.set_index("rule")
+    # each of the 2 validation tracks on 3 windows, every epoch; the 2 BN examples once
+    with_samplernn = OVERHEAD + 3 * (4 + 96) * TRAIN + 3 * (2 * 3 + 2) * PREDICT
+    assert rules.loc["train_classifier", "forecast_hours_per_job"] == hours(with_samplernn)
+    # predict_classifier: validation + test tracks (2 + 2) of the 1 trial, 3 windows each
+    assert rules.loc["predict_classifier", "forecast_hours_per_job"] == hours(
+        OVERHEAD + 4 * 3 * PREDICT
+    )

@@ -607,16 +607,24 @@ class _Planner:
             per_epoch = n_rows if epoch_size == "all" or n_real == 0 else n_real
             n_val = len(self.w.manifests[ls]["validation"])
             bn = min(int(k["bn_batches"]) * int(k["batch_size"]), n_rows)
+            scored = n_val * self.eval_windows()  # each validation track, on every window
             for _ in range(self.p["trials"]):
                 cost = self.cost("train_classifier")
                 cost.add(epochs * per_epoch, "classifier_train_s_per_example", **params)
-                cost.add(epochs * (n_val + bn), "classifier_predict_s_per_example", **params)
+                cost.add(epochs * (scored + bn), "classifier_predict_s_per_example", **params)
                 out.append(self.job("train_classifier", cost, owner=_owner(variant)))
         return out
 
-    def _predict(self, rule: str, n: int, owner: str) -> Job:
+    def eval_windows(self) -> int:
+        """Forward passes per scored track (``classifier.eval_windows``)."""
+        return int(config_schema.fill(self.c["classifier"], "classifier")["eval_windows"])
+
+    def _predict(self, rule: str, n: int, owner: str, windows: int | None = None) -> Job:
+        """A prediction job over ``n`` tracks, each on ``windows`` windows (default: the
+        classifier's ``eval_windows``; embeddings read the first frames only)."""
+        passes = n * (self.eval_windows() if windows is None else windows)
         cost = self.cost(rule).add(
-            n, "classifier_predict_s_per_example", **self.classifier_params()
+            passes, "classifier_predict_s_per_example", **self.classifier_params()
         )
         return self.job(rule, cost, owner=owner)
 
@@ -682,7 +690,8 @@ class _Planner:
         for ls in self.p["distance_labelsets"]:
             n = sum(len(self.w.manifests[ls][s]) for s in self.p["distance_reference_splits"])
             n += sum(self.w.n_clips(g, ls, "main") for g in self.p["distance_generators"])
-            out += [self._predict("embed_clips", n, REAL) for _ in range(self.p["trials"])]
+            for _ in range(self.p["trials"]):  # embeddings read the first frames only
+                out.append(self._predict("embed_clips", n, REAL, windows=1))
         return out
 
     def frechet_distances(self):

@@ -25,6 +25,7 @@ from augeval.atomic import write_npz
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier.model import MoodClassifier
 from augeval.classifier.train import (
+    checkpoint_windows,
     eval_augmentation,
     head_batches,
     load_windows,
@@ -72,7 +73,8 @@ def predict_manifests(
     for manifest in manifests:
         ids = list(manifest["track_id"])
         augmentation = eval_augmentation(checkpoint.get("eval_augment"))  # None: older files
-        scores = predict_scores(model, store, ids, n_frames, batch_size, augmentation)
+        windows = checkpoint_windows(checkpoint)
+        scores = predict_scores(model, store, ids, n_frames, batch_size, augmentation, windows)
         out = pd.DataFrame(scores, columns=checkpoint["classes"])
         out.insert(0, "track_id", ids)
         tables.append(out)
@@ -147,7 +149,10 @@ def predict_resumable(
     if chunks and augmentation is not None:
         augmentation.generator.set_state(torch.from_numpy(chunks[-1]["rng_state"]))
     n_frames = checkpoint["input_frames"]
-    batches = head_batches(model, store, ids, n_frames, batch_size, augmentation, len(chunks))
+    windows = checkpoint_windows(checkpoint)
+    batches = head_batches(
+        model, store, ids, n_frames, batch_size, augmentation, len(chunks), windows
+    )
     for batch, mean, _ in batches:
         arrays = {"scores": mean}
         if augmentation is not None:

@@ -130,6 +130,26 @@ def load_windows(store: MelStore, track_ids, n_frames: int, offsets=None) -> tor
     return torch.from_numpy(np.stack(windows) / DB_SCALE).float()
 
 
+def window_offsets(length: int, n_frames: int, windows: int) -> list[int]:
+    """Start frames of ``windows`` evenly spaced ``n_frames`` windows over a track's ``length``
+    cached frames (``classifier.eval_windows``): one window is the track's first frames (the
+    reference); more run from the first frames to the last, overlapping where the track is short
+    (a track no longer than one window gives the same window each time)."""
+    if windows < 1:
+        raise ConfigError(f"classifier.eval_windows must be at least 1, got {windows}")
+    room = max(length - n_frames, 0)
+    if windows == 1:
+        return [0]
+    return [round(k * room / (windows - 1)) for k in range(windows)]
+
+
+def checkpoint_windows(checkpoint: dict) -> int:
+    """The ``eval_windows`` a checkpoint was trained with (the schema default for files written
+    before the key existed: their scores came from the first frames)."""
+    given = {"eval_windows": checkpoint["eval_windows"]} if "eval_windows" in checkpoint else {}
+    return config_schema.fill(given, "classifier")["eval_windows"]
+
+
 def head_batches(
     model: MoodClassifier,
     store: MelStore,
@@ -138,24 +158,30 @@ def head_batches(
     batch_size: int,
     augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
     first_batch: int = 0,
+    windows: int = 1,
 ):
     """Yield ``(batch, mean, attention)`` for the batches of ``batch_size`` tracks from batch
-    ``first_batch`` on: what :func:`predict_heads` concatenates. A resumed prediction starts at
-    ``first_batch`` with the augmentation's generator where the earlier run left it."""
+    ``first_batch`` on: what :func:`predict_heads` concatenates. Each track's probabilities are
+    the average over its ``windows`` windows (:func:`window_offsets`). A resumed prediction
+    starts at ``first_batch`` with the augmentation's generator where the earlier run left it."""
     model.eval()
     device = next(model.parameters()).device
     for batch, start in enumerate(range(0, len(track_ids), batch_size)):
         if batch < first_batch:
             continue
+        ids = track_ids[start : start + batch_size]
+        starts = [window_offsets(store.length(t), n_frames, windows) for t in ids]
+        mean = head_a = 0.0
         with torch.no_grad():
-            x = load_windows(store, track_ids[start : start + batch_size], n_frames)
-            if augmentation is not None:
-                x = augmentation(x)
-            outputs = model(x.to(device))
-            # .float(): under bf16 autocast (classifier.precision) the outputs are bfloat16
-            mean = model.probabilities(outputs).float().cpu().numpy()
-            head_a = torch.sigmoid(outputs[0]).float().cpu().numpy()
-        yield batch, mean, head_a
+            for k in range(windows):
+                x = load_windows(store, ids, n_frames, [s[k] for s in starts])
+                if augmentation is not None:
+                    x = augmentation(x)
+                outputs = model(x.to(device))
+                # .float(): under bf16 autocast (classifier.precision) the outputs are bfloat16
+                mean = mean + model.probabilities(outputs).float().cpu().numpy()
+                head_a = head_a + torch.sigmoid(outputs[0]).float().cpu().numpy()
+        yield batch, mean / windows, head_a / windows
 
 
 def predict_heads(
@@ -165,12 +191,15 @@ def predict_heads(
     n_frames: int,
     batch_size: int,
     augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    windows: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean, attention)`` class probabilities of each track from its first ``n_frames``: the
-    prediction (mean of both heads) and head A's alone. Deterministic unless ``augmentation``
-    (applied to each batch of inputs, see :func:`eval_augmentation`) is given."""
+    """``(mean, attention)`` class probabilities of each track from its first ``n_frames`` (or
+    averaged over ``windows`` windows, :func:`window_offsets`): the prediction (mean of both
+    heads) and head A's alone. Deterministic unless ``augmentation`` (applied to each batch of
+    inputs, see :func:`eval_augmentation`) is given."""
     mean, head_a = [], []
-    for _, m, a in head_batches(model, store, track_ids, n_frames, batch_size, augmentation):
+    batches = head_batches(model, store, track_ids, n_frames, batch_size, augmentation, 0, windows)
+    for _, m, a in batches:
         mean.append(m)
         head_a.append(a)
     if not mean:
@@ -185,9 +214,11 @@ def predict_scores(
     n_frames: int,
     batch_size: int,
     augmentation: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    windows: int = 1,
 ) -> np.ndarray:
-    """Class probabilities (mean of both heads) of each track from its first ``n_frames``."""
-    return predict_heads(model, store, track_ids, n_frames, batch_size, augmentation)[0]
+    """Class probabilities (mean of both heads) of each track from its first ``n_frames`` (or
+    averaged over ``windows`` windows)."""
+    return predict_heads(model, store, track_ids, n_frames, batch_size, augmentation, windows)[0]
 
 
 def crop_per_chunk(x: torch.Tensor, gen: torch.Generator, chunk: int, p: float) -> torch.Tensor:
@@ -416,6 +447,7 @@ def _train(
             if optimizer_state is not None:
                 optimizer.load_state_dict(optimizer_state)
         optimizer_state = None
+        warmup = config_schema.fill(phase, "classifier.schedule[]")["warmup_epochs"]
         while epoch < phase_end:
             t0 = time.monotonic()
             model.train()
@@ -435,6 +467,11 @@ def _train(
                 elif aug["mixup"] and len(idx) > 1:
                     x, y = augment.mixup(x, y, gen, alpha=aug["mixup_alpha"])
                 x, y = x.to(device), y.to(device)  # augmentations ran on the CPU generator
+                if warmup:  # from the step's position alone: a resumed run sets the same lr
+                    steps = math.ceil(len(order) / cfg["batch_size"])
+                    done = (epoch - phase_start) * steps + start // cfg["batch_size"] + 1
+                    for group in optimizer.param_groups:
+                        group["lr"] = phase["lr"] * min(1.0, done / (warmup * steps))
                 loss = model.loss(model(x), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -455,8 +492,9 @@ def _train(
             )  # fmt: skip
             eval_spec = eval_augment_spec(cfg, _sub_seed(seed, epoch, 3))
             scores, scores_a = predict_heads(
-                model, store, val_ids, n_frames, cfg["batch_size"], eval_augmentation(eval_spec)
-            )
+                model, store, val_ids, n_frames, cfg["batch_size"], eval_augmentation(eval_spec),
+                cfg["eval_windows"],
+            )  # fmt: skip
             if not np.isfinite(scores).all():
                 raise _diverged(f"non-finite validation scores after epoch {epoch + 1}",
                                 phase_index, phase)  # fmt: skip
@@ -501,6 +539,7 @@ def _train(
         "classes": list(classes),
         "model_config": {k: cfg[k] for k in MODEL_KEYS} | {"n_mels": n_mels},
         "input_frames": n_frames,
+        "eval_windows": cfg["eval_windows"],
         "best_epoch": best_epoch,
         "selection_metric": cfg["selection_metric"],
         "best_metric": best_metric,
