@@ -458,6 +458,7 @@ def _train(
                 partners = np.random.default_rng(_sub_seed(seed, epoch, 1)).permutation(
                     len(train_ids)
                 )[: len(order)]
+            steps = math.ceil(len(order) / cfg["batch_size"])  # optimiser steps per epoch
             for start in range(first, len(order), cfg["batch_size"]):
                 idx = order[start : start + cfg["batch_size"]]
                 x, y = training_batch(idx, rng, gen)
@@ -468,7 +469,6 @@ def _train(
                     x, y = augment.mixup(x, y, gen, alpha=aug["mixup_alpha"])
                 x, y = x.to(device), y.to(device)  # augmentations ran on the CPU generator
                 if warmup:  # from the step's position alone: a resumed run sets the same lr
-                    steps = math.ceil(len(order) / cfg["batch_size"])
                     done = (epoch - phase_start) * steps + start // cfg["batch_size"] + 1
                     for group in optimizer.param_groups:
                         group["lr"] = phase["lr"] * min(1.0, done / (warmup * steps))
