@@ -68,12 +68,11 @@ def predict_manifests(
     call per manifest (the evaluation augmentation, if any, restarts from its seed for each)."""
     checkpoint = load_checkpoint(checkpoint_path)
     model = model_from_checkpoint(checkpoint)
-    n_frames = checkpoint["input_frames"]
+    n_frames, windows = checkpoint["input_frames"], checkpoint_windows(checkpoint)
     tables = []
     for manifest in manifests:
         ids = list(manifest["track_id"])
         augmentation = eval_augmentation(checkpoint.get("eval_augment"))  # None: older files
-        windows = checkpoint_windows(checkpoint)
         scores = predict_scores(model, store, ids, n_frames, batch_size, augmentation, windows)
         out = pd.DataFrame(scores, columns=checkpoint["classes"])
         out.insert(0, "track_id", ids)
