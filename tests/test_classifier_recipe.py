@@ -11,6 +11,7 @@ from helpers import CLASSIFIER_CFG as CFG
 from augeval.checkpoints import load_checkpoint
 from augeval.classifier import train as train_mod
 from augeval.classifier.data import DB_SCALE
+from augeval.classifier.model import MoodClassifier
 from augeval.classifier.predict import predict_manifest
 from augeval.classifier.train import (
     model_from_checkpoint,
@@ -18,6 +19,7 @@ from augeval.classifier.train import (
     train_classifier,
     window_offsets,
 )
+from augeval.data.manifest import LABEL_SEP
 from augeval.errors import ConfigError
 from augeval.features import MelStore
 
@@ -120,3 +122,93 @@ def test_warmup_raises_the_lr_linearly_over_the_phase_s_first_epochs(tmp_path, m
     # SGD phase has none
     expected = [2e-3 * min(1.0, k / 7.5) for k in range(1, 11)] + [1e-3] * 5
     np.testing.assert_allclose(lrs, expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- output_bias, grad_clip
+
+
+def test_output_bias_prior_makes_an_untrained_model_predict_the_class_frequencies():
+    torch.manual_seed(0)
+    model = MoodClassifier(3, n_mels=N_MELS, chunk_frames=32, width_mult=0.25).eval()
+    for head in (model.head_a, model.head_b):
+        torch.nn.init.zeros_(head[-1].weight)  # the output is then the bias alone
+    model.init_output_bias(torch.tensor([0.5, 0.2, 0.0]))
+    x = torch.randn(4, N_MELS, 64)
+    probs = model.probabilities(model(x)).detach().numpy()
+    # sigmoid(log(p / (1 - p))) = p, with 0 clamped to 1e-3
+    np.testing.assert_allclose(probs, np.tile([0.5, 0.2, 1e-3], (4, 1)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("setting", ["torch", "prior"])
+def test_training_starts_from_the_train_rows_class_frequencies(setting, tmp_path, monkeypatch):
+    df, indexes = fake_cache(tmp_path)
+    df = df.copy()
+    df.loc[df.index[:4], "labels"] = f"a{LABEL_SEP}b"  # 4 rows gain a second class
+    seen = []
+    real_init = MoodClassifier.init_output_bias
+
+    def recording_init(self, frequencies):
+        seen.append(frequencies.numpy().copy())
+        real_init(self, frequencies)
+
+    monkeypatch.setattr(MoodClassifier, "init_output_bias", recording_init)
+    cfg = PLAIN | {
+        "output_bias": setting,
+        "schedule": [{"optimizer": "adam", "lr": 1e-3, "epochs": 1}],
+    }
+    train_classifier(df, df, CLASSES, MelStore(indexes), cfg, N_MELS, seed=3,
+                     checkpoint_path=tmp_path / "bias" / "checkpoint.pt")  # fmt: skip
+    if setting == "torch":
+        assert seen == []
+        return
+    labels = [set(s.split(LABEL_SEP)) for s in df["labels"]]
+    expected = [sum(c in ls for ls in labels) / len(labels) for c in CLASSES]
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], expected, rtol=1e-6)
+
+
+REAL_MAKE_OPTIMIZER = train_mod.make_optimizer
+
+
+def _step_sizes(tmp_path, monkeypatch, grad_clip):
+    """Norms of the parameter updates of one SGD epoch (lr 0.01, no momentum or decay)."""
+    tmp_path.mkdir(exist_ok=True)
+    df, indexes = fake_cache(tmp_path)
+    params, snapshots = [], []
+
+    def flat():
+        return torch.cat([p.detach().flatten() for p in params]).clone()
+
+    def recording_make(*args):
+        optimizer = REAL_MAKE_OPTIMIZER(*args)
+        params.extend(p for g in optimizer.param_groups for p in g["params"])
+        snapshots.append(flat())
+        return optimizer
+
+    monkeypatch.setattr(train_mod, "make_optimizer", recording_make)
+    phase = {
+        "optimizer": "sgd",
+        "lr": 0.01,
+        "epochs": 1,
+        "momentum": 0.0,
+        "nesterov": False,
+        "weight_decay": 0.0,
+    }
+    cfg = PLAIN | {"grad_clip": grad_clip, "schedule": [phase]}
+    train_classifier(df, df, CLASSES, MelStore(indexes), cfg, N_MELS, seed=3,
+                     checkpoint_path=tmp_path / f"clip{grad_clip}" / "checkpoint.pt",
+                     on_step=lambda epoch, batch: snapshots.append(flat()))  # fmt: skip
+    return [
+        float(torch.linalg.vector_norm(b - a))
+        for a, b in zip(snapshots[:-1], snapshots[1:], strict=True)
+    ]
+
+
+def test_grad_clip_bounds_every_update_to_lr_times_the_clip(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    clipped = _step_sizes(tmp_path, monkeypatch, 1e-3)
+    assert len(clipped) == 5  # 30 rows in batches of 6
+    # plain SGD: the update is lr x the gradient, whose norm the clip caps at 1e-3
+    assert max(clipped) <= 0.01 * 1e-3 * 1.01  # float32 parameters: the differences round
+    free = _step_sizes(tmp_path / "free", monkeypatch, None)
+    assert free[0] > 10 * 0.01 * 1e-3  # unclipped, the first step is far larger

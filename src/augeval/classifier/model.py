@@ -383,6 +383,15 @@ class MoodClassifier(nn.Module):
         logits_b = log_p - log_q
         return logits_a, logits_b
 
+    def init_output_bias(self, frequencies: Tensor) -> None:
+        """Set both heads' output biases to the log prior odds of the class ``frequencies`` (K,),
+        clamped to [1e-3, 1 - 1e-3], so that an untrained model already predicts each class's
+        frequency (``classifier.output_bias: prior``)."""
+        p = frequencies.detach().to(torch.float64).clamp(1e-3, 1 - 1e-3)
+        with torch.no_grad():
+            for head in (self.head_a, self.head_b):
+                head[-1].bias.copy_(torch.log(p / (1 - p)).to(head[-1].bias.dtype))
+
     def loss(self, outputs: tuple[Tensor, Tensor], targets: Tensor) -> Tensor:
         """Mean of the two heads' binary cross-entropies against multi-hot ``targets`` (B, K).
 

@@ -387,6 +387,8 @@ def _train(
     torch.manual_seed(seed)
     model = build_model(len(classes), cfg, n_mels).to(device)
     y_train = torch.from_numpy(label_matrix(train_df, classes).astype(np.float32))
+    if cfg["output_bias"] == "prior":  # before a resumed state, which then overwrites it
+        model.init_output_bias(y_train.mean(0))
     y_val = label_matrix(val_df, classes)
     train_ids, val_ids = list(train_df["track_id"]), list(val_df["track_id"])
     lengths = np.array([store.length(t) for t in train_ids])
@@ -475,6 +477,8 @@ def _train(
                 loss = model.loss(model(x), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg["grad_clip"] is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
                 optimizer.step()
                 losses.append(loss.item())
                 batch = start // cfg["batch_size"] + 1
