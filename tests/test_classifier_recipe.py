@@ -1,6 +1,7 @@
-"""Two training-recipe options beyond the reference: scoring a track on several windows
-(``classifier.eval_windows``) and a linear learning-rate warm-up per schedule phase
-(``classifier.schedule[].warmup_epochs``)."""
+"""Training-recipe options beyond the reference: scoring a track on several windows
+(``classifier.eval_windows``), a linear learning-rate warm-up per schedule phase
+(``classifier.schedule[].warmup_epochs``), output biases at the train rows' log prior odds
+(``classifier.output_bias``) and a global gradient-norm clip (``classifier.grad_clip``)."""
 
 import numpy as np
 import pytest
