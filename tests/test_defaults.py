@@ -143,6 +143,8 @@ CLASSIFIER = {
     "checkpoint_every": 1,
     "checkpoint_minutes": 30.0,
     "optimizer_impl": "fused",
+    "output_bias": "torch",  # PyTorch's init, as the reference
+    "grad_clip": None,  # no clipping, as the reference
     "bn_batches": 100,
     "bn_sample": "first",
     "predict_runtime": 60,
