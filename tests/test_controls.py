@@ -7,6 +7,7 @@ import soundfile as sf
 
 from augeval.audio import write_audio
 from augeval.data.manifest import read_manifest, write_manifest
+from augeval.errors import ConfigError, DataError
 from augeval.generators.base import SOURCE_COLUMNS, GenerateJob
 from augeval.generators.controls import loudness_envelope, make_control, pink_noise
 
@@ -119,3 +120,48 @@ def test_oracle_makes_fresh_music_of_the_drawn_class(tmp_path, sources):
     other = sf.read(a["path"][1])[0]
     assert not np.allclose(ya, other)
     assert a["labels"].tolist() == ["happy", "calm;sad"]
+
+
+def write_metadata(path, rows):
+    """An MTG-Jamendo-format metadata TSV: ``rows`` of (track id, tags)."""
+    lines = ["TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS"]
+    for track_id, tags in rows:
+        moods = "\t".join(f"mood/theme---{t}" for t in tags)
+        lines.append(f"{track_id}\tartist_1\talbum_1\t00/1.mp3\t30.0\t{moods}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_oracle_synthesises_each_clip_with_its_source_tracks_tags(tmp_path, sources):
+    """tags: source (the default): a clip is a new track with the source track's tags in the
+    metadata's order (primary first), whatever class it was drawn for; emotion's quadrant labels
+    carry no tag, so with tags: class it would be a single-tag track."""
+    from augeval.synth import synthesise_clip
+
+    df, _ = sources
+    meta = write_metadata(tmp_path / "meta.tsv", [("track_1", ["dark", "happy"])])
+    cfg = {"clip_seconds": 2.0}
+    out = make_control("oracle").generate(
+        GenerateJob("oracle", "emotion", cfg, df, tmp_path / "g", 5, metadata=meta)
+    )
+    for k, row in enumerate(df.itertuples()):
+        seed = int(np.random.default_rng([5, k]).integers(2**31))  # the clip's own stream
+        number = int(row.clip_id.rsplit("_", 1)[-1])
+        want = synthesise_clip(["dark", "happy"], 2.0, sample_rate=SR, seed=seed, number=number)
+        got, _ = sf.read(out["path"][k], dtype="float32")
+        np.testing.assert_allclose(got, want, atol=1e-4)  # 16-bit WAV
+    swapped = synthesise_clip(["happy", "dark"], 2.0, sample_rate=SR, seed=seed, number=number)
+    assert not np.allclose(got, swapped, atol=1e-3)  # the primary tag is the metadata's first
+    assert out["labels"].tolist() == ["happy", "calm;sad"]  # labels stay the source row's
+
+
+def test_oracle_with_source_tags_names_what_is_missing(tmp_path, sources):
+    df, _ = sources
+    cfg = {"clip_seconds": 2.0}
+    with pytest.raises(ConfigError, match="corpus metadata.*tags: class"):
+        make_control("oracle").generate(job("oracle", df, cfg, tmp_path / "a", 0))
+    meta = write_metadata(tmp_path / "meta.tsv", [("track_2", ["sad"])])
+    with pytest.raises(DataError, match=r"meta\.tsv: 1 source track.*track_1"):
+        make_control("oracle").generate(
+            GenerateJob("oracle", "emotion", cfg, df, tmp_path / "b", 0, metadata=meta)
+        )

@@ -118,7 +118,7 @@ EXPECTED = {
     },
     "copy": {"sample_rate": 16000},
     "noise": {"sample_rate": 16000, "envelope": "shuffled"},
-    "oracle": {"sample_rate": 16000},
+    "oracle": {"sample_rate": 16000, "tags": "source"},  # the source track's tags; was a class tag
     "samples": {"sample_rate": 16000, "clip_seconds": 10.0},  # excerpts (issue 21); was whole files
     "command": {"sample_rate": 16000, "batch_size": 16, "length_tolerance_s": 0.05},
 }

@@ -515,7 +515,19 @@ def get_generation_source_inputs(wildcards):
         inputs["checkpoint"] = f"results/generators/{g}/{labelset}/checkpoint.pt"
     if spec.features:
         inputs["features"] = ddsp_features(g, labelset, f"sources-{run}")
+    if synthesises_from_source_tags(g):
+        inputs["metadata"] = f"{DEMO_DIR}/autotagging_moodtheme.tsv"
     return inputs
+
+
+def synthesises_from_source_tags(generator):
+    """An oracle without a hold-out (demo corpus only, the schema checks) and with tags: source
+    synthesises each clip with its source track's tags, which it reads from the corpus's
+    metadata."""
+    if KIND[generator] != "oracle":
+        return False
+    cfg = with_defaults("oracle", config["generators"][generator])
+    return not cfg.get("holdout_fraction") and cfg["tags"] == "source"
 
 
 def get_train_manifest_inputs(wildcards):

@@ -45,6 +45,7 @@ def main():
         labels=sm.params.labels,
         source_seconds=section.get("source_seconds", section.get("clip_seconds")),
         rows=rows,
+        metadata=Path(sm.input.metadata) if "metadata" in inputs else None,
     )
     with config_precision(job.cfg):
         clips = make_generator(sm.params.kind, name).generate(job)

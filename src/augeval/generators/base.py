@@ -68,7 +68,8 @@ class GenerateJob:
     oracle synthesises a class from its tags). ``source_seconds``: the policy's excerpt length
     (an outside program's prime). ``rows``: the rows of ``sources`` this job makes, whole
     ``gen_batch_size`` batches (a ``generate_shard`` job, :mod:`augeval.generators.gen_shards`;
-    kinds with a ``gen_shards`` key honour it); ``None``: every row.
+    kinds with a ``gen_shards`` key honour it); ``None``: every row. ``metadata``: the corpus
+    metadata TSV (MTG-Jamendo format) of the sources' tracks (the oracle's ``tags: source``).
     """
 
     name: str
@@ -82,6 +83,7 @@ class GenerateJob:
     labels: dict = field(default_factory=dict)
     source_seconds: float | None = None
     rows: range | None = None
+    metadata: Path | None = None
 
 
 class Generator(Protocol):

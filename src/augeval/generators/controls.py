@@ -27,7 +27,7 @@ import pandas as pd
 
 from augeval.audio import read_audio, write_audio
 from augeval.data.manifest import LABEL_SEP
-from augeval.errors import ConfigError
+from augeval.errors import ConfigError, DataError
 from augeval.generators import with_defaults
 from augeval.generators.base import FitJob, GenerateJob, generated_row
 from augeval.generators.registry import kinds_where
@@ -133,14 +133,20 @@ class NoiseControl(_Control):
 
 class OracleControl(_Control):
     """Held-out real music (``holdout_fraction``: the sources come from the pool) or fresh demo
-    music of the drawn class (the tags of the class, from the job's ``labels`` section; a
-    ``class_tags`` setting, class -> tags, takes precedence)."""
+    music: a new track, by a new artist, with its source track's tags (``tags: source``, read
+    from the corpus metadata, :attr:`GenerateJob.metadata`) or with one tag of the drawn class
+    (``tags: class``: the tags of the class, from the job's ``labels`` section; a ``class_tags``
+    setting, class -> tags, takes precedence)."""
 
     name = "oracle"
 
     def settings(self, job: GenerateJob) -> dict:
         cfg = job.cfg
-        if cfg.get("holdout_fraction") or "class_tags" in cfg:
+        if cfg.get("holdout_fraction"):
+            return cfg
+        if "class_tags" not in cfg and with_defaults(self.name, cfg)["tags"] == "source":
+            return cfg | {"source_tags": _source_tags(job)}
+        if "class_tags" in cfg:
             return cfg
         from augeval.data.labels import labelset_from_config
 
@@ -157,24 +163,57 @@ class OracleControl(_Control):
             return CopyControl().make(source, n, sr, cfg, rng)
         # here, not at the top: the synthesiser's scipy.signal import costs ~1 s of every
         # copy/noise job's start-up
-        from augeval.synth import DEMO_TAG_PROFILES, synthesise_clip
+        from augeval.synth import synthesise_clip
 
-        tags = [t for t in cfg["class_tags"][source["drawn_class"]] if t in DEMO_TAG_PROFILES]
-        if not tags:
-            raise ConfigError(
-                f"oracle: no demo-synthesisable tag for class {source['drawn_class']!r}"
-            )
-        extra = [
-            label
-            for label in source["labels"].split(LABEL_SEP)
-            if label != source["drawn_class"] and label in DEMO_TAG_PROFILES
-        ]
-        chosen = [str(rng.choice(tags))] + extra
+        if "source_tags" in cfg:
+            tags = cfg["source_tags"][source["track_id"]]  # primary tag first, as in the corpus
+        else:
+            tags = _class_tags(source, cfg["class_tags"], rng)
         number = int(source["clip_id"].rsplit("_", 1)[-1]) + cfg.get("number_offset", 0)
         return synthesise_clip(
-            sorted(set(chosen)), n / sr, sample_rate=sr, seed=int(rng.integers(2**31)),
-            number=number,
-        )  # fmt: skip
+            tags, n / sr, sample_rate=sr, seed=int(rng.integers(2**31)), number=number
+        )
+
+
+def _class_tags(source: dict, class_tags: dict[str, list[str]], rng) -> list[str]:
+    """``tags: class``: a random tag of the drawn class, plus the source's other labels that are
+    synthesisable tags (mood labels are tags; emotion's quadrants are not)."""
+    from augeval.synth import DEMO_TAG_PROFILES
+
+    tags = [t for t in class_tags[source["drawn_class"]] if t in DEMO_TAG_PROFILES]
+    if not tags:
+        raise ConfigError(f"oracle: no demo-synthesisable tag for class {source['drawn_class']!r}")
+    extra = [
+        label
+        for label in source["labels"].split(LABEL_SEP)
+        if label != source["drawn_class"] and label in DEMO_TAG_PROFILES
+    ]
+    return sorted(set([str(rng.choice(tags))] + extra))
+
+
+def _source_tags(job: GenerateJob) -> dict[str, list[str]]:
+    """``tags: source``: each source track's synthesisable tags in the corpus metadata's order
+    (primary first), by track id; every source track must be listed with at least one."""
+    from augeval.data.mtg import read_metadata
+    from augeval.synth import DEMO_TAG_PROFILES
+
+    if job.metadata is None:
+        raise ConfigError(
+            f"oracle {job.name}: tags: source synthesises each clip with its source track's tags, "
+            "which needs the corpus metadata (GenerateJob.metadata); set tags: class to use the "
+            "drawn class's tags instead"
+        )
+    tracks = {t.track_id: [g for g in t.tags if g in DEMO_TAG_PROFILES] for t in
+              read_metadata(job.metadata)}  # fmt: skip
+    wanted = set(job.sources["track_id"].astype(str))
+    missing = sorted(t for t in wanted if not tracks.get(t))
+    if missing:
+        raise DataError(
+            f"{job.metadata}: {len(missing)} source track(s) of oracle {job.name} are not listed "
+            f"with a synthesisable tag, e.g. {missing[:5]}; the oracle (tags: source) needs the "
+            "metadata of the corpus its sources were drawn from"
+        )
+    return {t: tracks[t] for t in wanted}
 
 
 GENERATORS = {c.name: c for c in (CopyControl, NoiseControl, OracleControl)}
