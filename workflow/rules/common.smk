@@ -12,6 +12,7 @@ sys.path.insert(0, SRC_DIR)
 from augeval.config_check import check_config
 from augeval.controls_check import controls_of
 from augeval.generators import variant_display_names, with_defaults
+from augeval.generators.controls import reads_source_tags
 from augeval.generators.ddsp_shards import SHARD_KEYS as DDSP_SHARD_KEYS
 from augeval.generators.ddsp_shards import shard_count as ddsp_shard_count
 from augeval.generators.gen_shards import shard_count as gen_shard_count
@@ -515,19 +516,11 @@ def get_generation_source_inputs(wildcards):
         inputs["checkpoint"] = f"results/generators/{g}/{labelset}/checkpoint.pt"
     if spec.features:
         inputs["features"] = ddsp_features(g, labelset, f"sources-{run}")
-    if synthesises_from_source_tags(g):
+    # an oracle that synthesises demo music with its sources' tags (demo corpus only: the
+    # schema asks for a hold-out on real data) reads them from the corpus metadata
+    if KIND[g] == "oracle" and reads_source_tags(config["generators"][g]):
         inputs["metadata"] = f"{DEMO_DIR}/autotagging_moodtheme.tsv"
     return inputs
-
-
-def synthesises_from_source_tags(generator):
-    """An oracle without a hold-out (demo corpus only, the schema checks) and with tags: source
-    synthesises each clip with its source track's tags, which it reads from the corpus's
-    metadata."""
-    if KIND[generator] != "oracle":
-        return False
-    cfg = with_defaults("oracle", config["generators"][generator])
-    return not cfg.get("holdout_fraction") and cfg["tags"] == "source"
 
 
 def get_train_manifest_inputs(wildcards):

@@ -142,11 +142,9 @@ class OracleControl(_Control):
 
     def settings(self, job: GenerateJob) -> dict:
         cfg = job.cfg
-        if cfg.get("holdout_fraction"):
-            return cfg
-        if "class_tags" not in cfg and with_defaults(self.name, cfg)["tags"] == "source":
+        if reads_source_tags(cfg):
             return cfg | {"source_tags": _source_tags(job)}
-        if "class_tags" in cfg:
+        if cfg.get("holdout_fraction") or "class_tags" in cfg:
             return cfg
         from augeval.data.labels import labelset_from_config
 
@@ -173,6 +171,15 @@ class OracleControl(_Control):
         return synthesise_clip(
             tags, n / sr, sample_rate=sr, seed=int(rng.integers(2**31)), number=number
         )
+
+
+def reads_source_tags(cfg: dict) -> bool:
+    """Whether an oracle with settings ``cfg`` synthesises each clip with its source track's tags
+    (``tags: source``, no hold-out, no ``class_tags``), so its generation job reads the corpus
+    metadata (the rule layer adds it as an input)."""
+    if cfg.get("holdout_fraction") or "class_tags" in cfg:
+        return False
+    return with_defaults("oracle", cfg)["tags"] == "source"
 
 
 def _class_tags(source: dict, class_tags: dict[str, list[str]], rng) -> list[str]:
