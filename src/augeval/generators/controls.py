@@ -210,8 +210,10 @@ def _source_tags(job: GenerateJob) -> dict[str, list[str]]:
             "which needs the corpus metadata (GenerateJob.metadata); set tags: class to use the "
             "drawn class's tags instead"
         )
-    tracks = {t.track_id: [g for g in t.tags if g in DEMO_TAG_PROFILES] for t in
-              read_metadata(job.metadata)}  # fmt: skip
+    tracks = {
+        t.track_id: [g for g in t.tags if g in DEMO_TAG_PROFILES]
+        for t in read_metadata(job.metadata)
+    }
     wanted = set(job.sources["track_id"].astype(str))
     missing = sorted(t for t in wanted if not tracks.get(t))
     if missing:
